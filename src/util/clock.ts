@@ -1,0 +1,117 @@
+/**
+ * Time as the protocol layers see it. Every state machine with timers (STUN transactions, ICE pacing and
+ * consent, TURN refreshes, DTLS flights, SCTP T1/T2/T3, signaling keepalives) takes a Clock, so tests can
+ * drive them in virtual time instead of sleeping.
+ */
+export type TimerHandle = { readonly id: number };
+
+export interface Clock {
+  /** Milliseconds on a monotonic scale (not wall-clock time). */
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle | undefined): void;
+}
+
+class SystemClock implements Clock {
+  #nextId = 1;
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+
+  now(): number {
+    return performance.now();
+  }
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const id = this.#nextId++;
+    const timer = setTimeout(() => {
+      this.#timers.delete(id);
+      callback();
+    }, delayMs);
+    // Protocol timers never keep the process alive on their own; sockets and servers do.
+    timer.unref();
+    this.#timers.set(id, timer);
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (!handle) return;
+    const timer = this.#timers.get(handle.id);
+    if (timer) {
+      clearTimeout(timer);
+      this.#timers.delete(handle.id);
+    }
+  }
+}
+
+export const systemClock: Clock = new SystemClock();
+
+type ScheduledTimer = { id: number; due: number; callback: () => void };
+
+/**
+ * A clock that only moves when told to. Timers fire in due order (ties in scheduling order) during
+ * `advance`, and callbacks may schedule further timers, which fire too if they fall inside the window.
+ */
+export class VirtualClock implements Clock {
+  #now: number;
+  #nextId = 1;
+  #timers: ScheduledTimer[] = [];
+
+  constructor(startMs = 0) {
+    this.#now = startMs;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const id = this.#nextId++;
+    this.#timers.push({ id, due: this.#now + Math.max(0, delayMs), callback });
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (!handle) return;
+    this.#timers = this.#timers.filter((timer) => timer.id !== handle.id);
+  }
+
+  /** Number of timers still scheduled. */
+  get pendingTimers(): number {
+    return this.#timers.length;
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due on the way. */
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (;;) {
+      const next = this.#earliestDue(target);
+      if (!next) break;
+      this.#timers = this.#timers.filter((timer) => timer !== next);
+      this.#now = next.due;
+      next.callback();
+    }
+    this.#now = target;
+  }
+
+  /** Fires timers one after another until none is left or `limitMs` of virtual time has passed. */
+  runAll(limitMs = 3_600_000): void {
+    const deadline = this.#now + limitMs;
+    for (;;) {
+      const next = this.#earliestDue(deadline);
+      if (!next) return;
+      this.advance(next.due - this.#now);
+    }
+  }
+
+  #earliestDue(notAfter: number): ScheduledTimer | undefined {
+    let earliest: ScheduledTimer | undefined;
+    for (const timer of this.#timers) {
+      if (
+        timer.due <= notAfter &&
+        (!earliest || timer.due < earliest.due || (timer.due === earliest.due && timer.id < earliest.id))
+      ) {
+        earliest = timer;
+      }
+    }
+    return earliest;
+  }
+}

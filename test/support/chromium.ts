@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import { findProgram } from './external.ts';
+
+/** Flags that keep Chromium quiet on this closed network and make WebRTC work on loopback. */
+export const chromiumArgs = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+];
+
+/**
+ * Launches Debian's Chromium through playwright-core (never a downloaded browser), with a fresh profile
+ * removed after the test. Returns undefined when the test was skipped because Chromium is missing.
+ */
+export async function launchChromium(t: TestContext, extraArgs: string[] = []): Promise<Browser | undefined> {
+  const executablePath = findProgram(t, 'chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser']);
+  if (!executablePath) return undefined;
+  const profile = mkdtempSync(join(tmpdir(), 'dyad-chromium-'));
+  const browser = await chromium.launch({
+    executablePath,
+    args: [...chromiumArgs, `--user-data-dir=${profile}`, ...extraArgs],
+  });
+  t.after(async () => {
+    await browser.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  });
+  return browser;
+}
