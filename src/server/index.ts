@@ -1,0 +1,3 @@
+export { type RunningServer, startServer } from './http-server.ts';
+export { ServerMetrics } from './metrics.ts';
+export { defaultServerOptions, type ServerOptions } from './options.ts';

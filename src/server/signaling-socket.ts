@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import {
+  clientMessageSchemas,
+  type PeerSession,
+  type ServerMessage,
+  SignalingError,
+  SignalingNotification,
+  type SignalingService,
+} from '../signaling/index.ts';
+import type { Clock, TimerHandle } from '../util/index.ts';
+import type { ServerMetrics } from './metrics.ts';
+import type { ServerOptions } from './options.ts';
+
+/** `/<app>/websocket`, any app name as Ant Media writes them; the query string is ignored [SDK]. */
+const signalingPath = /^\/[A-Za-z0-9_.-]{1,64}\/websocket\/?$/;
+const idleSweepIntervalMs = 5_000;
+/** A peer that keeps flooding after being told is cut off. */
+const maxDroppedBeforeClose = 1_000;
+
+export const WebSocketCloseCode = { goingAway: 1001, policyViolation: 1008, messageTooBig: 1009 } as const;
+
+type Connection = {
+  readonly socket: WebSocket;
+  readonly session: PeerSession;
+  tokens: number;
+  refilledAt: number;
+  lastActivityAt: number;
+  dropped: number;
+};
+
+/**
+ * The WebSocket side of the signaling server: size, rate and idle limits per socket, JSON decoding, and
+ * delivery back to the socket. Protocol rules live in the SignalingService.
+ */
+export class SignalingSockets {
+  readonly #wss: WebSocketServer;
+  readonly #connections = new Set<Connection>();
+  readonly #service: SignalingService;
+  readonly #options: ServerOptions;
+  readonly #metrics: ServerMetrics;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  #sweepTimer: TimerHandle | undefined;
+
+  constructor(
+    service: SignalingService,
+    options: ServerOptions,
+    metrics: ServerMetrics,
+    logger: Logger,
+    clock: Clock,
+  ) {
+    this.#service = service;
+    this.#options = options;
+    this.#metrics = metrics;
+    this.#logger = logger;
+    this.#clock = clock;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      // ws closes the socket with 1009 when a frame is larger than this.
+      maxPayload: options.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.#scheduleSweep();
+  }
+
+  get size(): number {
+    return this.#connections.size;
+  }
+
+  /** Handles an HTTP upgrade; returns false when the path is not a signaling endpoint. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const path = (request.url ?? '').split('?', 1)[0] ?? '';
+    if (!signalingPath.test(path)) return false;
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, hostOf(request)));
+    return true;
+  }
+
+  #accept(socket: WebSocket, host: string): void {
+    const maxQueuedBytes = this.#options.maxQueuedBytes;
+    const deliver = (message: ServerMessage): void => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      // A peer that does not read must not make the server buffer without bound.
+      if (socket.bufferedAmount > maxQueuedBytes) {
+        socket.close(WebSocketCloseCode.policyViolation, 'not reading');
+        return;
+      }
+      socket.send(JSON.stringify(message));
+    };
+    const now = this.#clock.now();
+    const connection: Connection = {
+      socket,
+      session: this.#service.open(randomUUID(), deliver, host),
+      tokens: this.#options.messageBurst,
+      refilledAt: now,
+      lastActivityAt: now,
+      dropped: 0,
+    };
+    this.#connections.add(connection);
+    this.#metrics.peersConnected.inc();
+    socket.on('message', (data, isBinary) => this.#onMessage(connection, data, isBinary));
+    socket.on('error', (error) => this.#logger.debug({ err: error.message }, 'signaling socket error'));
+    socket.once('close', () => {
+      this.#connections.delete(connection);
+      this.#metrics.peersConnected.dec();
+      void this.#service.close(connection.session);
+    });
+  }
+
+  #onMessage(connection: Connection, data: RawData, isBinary: boolean): void {
+    const now = this.#clock.now();
+    connection.lastActivityAt = now;
+    if (!this.#takeToken(connection, now)) return;
+    // The protocol is JSON in text frames; anything else is ignored, as AMS does [AMS].
+    if (isBinary) return;
+    let frame: unknown;
+    try {
+      frame = JSON.parse(data.toString());
+    } catch {
+      return;
+    }
+    const command = (frame as { command?: unknown } | null)?.command;
+    this.#metrics.received(
+      typeof command === 'string' && command in clientMessageSchemas ? command : 'other',
+    );
+    this.#service.receive(connection.session, frame, now);
+  }
+
+  /** Token bucket: `messagesPerSecond` sustained, `messageBurst` at once. */
+  #takeToken(connection: Connection, now: number): boolean {
+    const { messagesPerSecond, messageBurst } = this.#options;
+    connection.tokens = Math.min(
+      messageBurst,
+      connection.tokens + ((now - connection.refilledAt) / 1000) * messagesPerSecond,
+    );
+    connection.refilledAt = now;
+    if (connection.tokens >= 1) {
+      connection.tokens -= 1;
+      return true;
+    }
+    connection.dropped += 1;
+    if (connection.dropped === 1 || connection.dropped % 100 === 0) {
+      this.#metrics.error(SignalingError.rateLimited);
+      connection.session.deliver({ command: 'error', definition: SignalingError.rateLimited });
+    }
+    if (connection.dropped > maxDroppedBeforeClose) {
+      connection.socket.close(WebSocketCloseCode.policyViolation, 'rate limit');
+    }
+    return false;
+  }
+
+  #scheduleSweep(): void {
+    this.#sweepTimer = this.#clock.setTimeout(() => {
+      const deadline = this.#clock.now() - this.#options.idleTimeoutMs;
+      for (const connection of this.#connections) {
+        if (connection.lastActivityAt < deadline)
+          connection.socket.close(WebSocketCloseCode.goingAway, 'idle');
+      }
+      this.#scheduleSweep();
+    }, idleSweepIntervalMs);
+  }
+
+  /** Tells every peer the server is stopping, closes with 1001, and cuts what is still open after `graceMs`. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.#clock.clearTimeout(this.#sweepTimer);
+    const closed = [...this.#connections].map(
+      ({ socket }) =>
+        new Promise<void>((resolve) => {
+          if (socket.readyState === WebSocket.CLOSED) return resolve();
+          socket.once('close', () => resolve());
+          if (socket.readyState === WebSocket.OPEN) {
+            socket.send(
+              JSON.stringify({ command: 'notification', definition: SignalingNotification.serverWillStop }),
+            );
+          }
+          socket.close(WebSocketCloseCode.goingAway, 'server stopping');
+        }),
+    );
+    let graceTimer: TimerHandle | undefined;
+    const grace = new Promise<void>((resolve) => {
+      graceTimer = this.#clock.setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all(closed), grace]);
+    this.#clock.clearTimeout(graceTimer);
+    for (const { socket } of this.#connections) socket.terminate();
+    this.#wss.close();
+  }
+}
+
+function hostOf(request: IncomingMessage): string {
+  const host = request.headers.host ?? 'localhost';
+  // "[::1]:8080" → "[::1]", "example.org:8080" → "example.org".
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? host);
+}

@@ -1,0 +1,10 @@
+export * from './protocol.ts';
+export { InMemoryRoomBackend, type JoinOutcome, type RoomBackend, type RoomMember } from './room-backend.ts';
+export { mintRoomToken, verifyRoomToken } from './room-token.ts';
+export { clientMessageSchemas } from './schema.ts';
+export {
+  PeerSession,
+  type SignalingObserver,
+  SignalingService,
+  type SignalingServiceOptions,
+} from './service.ts';

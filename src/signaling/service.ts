@@ -1,0 +1,234 @@
+import {
+  type ClientCommand,
+  type ClientMessage,
+  type IceServerConfigMessage,
+  isValidStreamId,
+  type JoinMessage,
+  type JoinMode,
+  type RelayedMessage,
+  roomCapacity,
+  type ServerMessage,
+  SignalingError,
+  type SignalingErrorDefinition,
+  SignalingNotification,
+} from './protocol.ts';
+import type { RoomBackend, RoomMember } from './room-backend.ts';
+import { verifyRoomToken } from './room-token.ts';
+
+/** Hooks for metrics; every one is optional. */
+export interface SignalingObserver {
+  relayed?(command: RelayedMessage['command'], latencyMs: number): void;
+  error?(definition: SignalingErrorDefinition): void;
+}
+
+export type SignalingServiceOptions = {
+  backend: RoomBackend;
+  /** The iceServerConfig answer for a peer (fresh TURN credentials each time, where TURN is on). */
+  iceServerConfig: (session: PeerSession) => IceServerConfigMessage;
+  /** Checks a message of a known command against its schema (the server compiles them with Ajv). */
+  validate: (command: ClientCommand, message: object) => boolean;
+  /** When set, `join` must carry a token minted with it for the room. */
+  roomTokenSecret?: string;
+  observer?: SignalingObserver;
+  maxRoomsPerPeer?: number;
+  /** Milliseconds, for relay latency. */
+  now?: () => number;
+};
+
+const roomCommands: ReadonlySet<string> = new Set([
+  'join',
+  'takeConfiguration',
+  'takeCandidate',
+  'leave',
+  'stop',
+  'peerMessageCommand',
+]);
+const knownCommands: ReadonlySet<string> = new Set([...roomCommands, 'ping', 'getIceServerConfig']);
+
+/** One connected peer: its id on the backend and the rooms it joined (with its mode in each). */
+export class PeerSession {
+  readonly rooms = new Map<string, JoinMode>();
+  /** Messages of one socket are handled one after another, so relays keep the sender's order [SDK]. */
+  tail: Promise<void> = Promise.resolve();
+  closed = false;
+
+  constructor(
+    readonly peerId: string,
+    readonly deliver: (message: ServerMessage) => void,
+    /** The host name the peer reached the server by, for the addresses in iceServerConfig. */
+    readonly host: string,
+  ) {}
+}
+
+/**
+ * The rules of the protocol (../shared/reference/antmedia-p2p.md), independent of the transport: the
+ * server feeds it decoded frames and it answers through each session's `deliver` or the backend.
+ */
+export class SignalingService {
+  readonly #options: SignalingServiceOptions;
+  readonly #backend: RoomBackend;
+  readonly #now: () => number;
+  readonly #maxRoomsPerPeer: number;
+
+  constructor(options: SignalingServiceOptions) {
+    this.#options = options;
+    this.#backend = options.backend;
+    this.#now = options.now ?? (() => performance.now());
+    this.#maxRoomsPerPeer = options.maxRoomsPerPeer ?? 4;
+  }
+
+  open(peerId: string, deliver: (message: ServerMessage) => void, host = 'localhost'): PeerSession {
+    const session = new PeerSession(peerId, deliver, host);
+    this.#backend.attach(peerId, deliver);
+    return session;
+  }
+
+  /** Takes one decoded frame from the peer. Anything that is not a known command is ignored [AMS]. */
+  receive(session: PeerSession, frame: unknown, receivedAt = this.#now()): void {
+    if (session.closed || typeof frame !== 'object' || frame === null || Array.isArray(frame)) return;
+    const command = (frame as { command?: unknown }).command;
+    if (typeof command !== 'string' || !knownCommands.has(command)) return;
+    session.tail = session.tail
+      .then(() => this.#dispatch(session, command as ClientCommand, frame, receivedAt))
+      .catch(() => this.#fail(session, SignalingError.deliveryFailed));
+  }
+
+  /** The socket closed: the peer leaves every room it was in, and partners get `stop` [SDK]. */
+  close(session: PeerSession): Promise<void> {
+    session.closed = true;
+    session.tail = session.tail.then(async () => {
+      for (const room of [...session.rooms.keys()]) await this.#leaveRoom(session, room);
+      this.#backend.detach(session.peerId);
+    });
+    return session.tail;
+  }
+
+  async #dispatch(
+    session: PeerSession,
+    command: ClientCommand,
+    frame: object,
+    receivedAt: number,
+  ): Promise<void> {
+    if (command === 'ping') return session.deliver({ command: 'pong' });
+    // getIceServerConfig carries no streamId and must not be rejected for it [SDK].
+    if (command === 'getIceServerConfig') return session.deliver(this.#options.iceServerConfig(session));
+
+    const streamId = (frame as { streamId?: unknown }).streamId;
+    if (streamId === undefined || streamId === null || streamId === '') {
+      return this.#fail(session, SignalingError.noStreamNameSpecified);
+    }
+    if (typeof streamId !== 'string' || !isValidStreamId(streamId)) {
+      return this.#fail(
+        session,
+        SignalingError.invalidStreamName,
+        typeof streamId === 'string' ? streamId : undefined,
+      );
+    }
+    if (!this.#options.validate(command, frame))
+      return this.#fail(session, SignalingError.invalidMessage, streamId);
+
+    const message = frame as ClientMessage;
+    switch (message.command) {
+      case 'join':
+        return this.#join(session, message);
+      case 'leave':
+        if (session.rooms.has(streamId)) await this.#leaveRoom(session, streamId);
+        // A socket that never joined may send leave (the SDK reopens sockets lazily): answer quietly [SDK].
+        return session.deliver({
+          command: 'notification',
+          definition: SignalingNotification.leaved,
+          streamId,
+        });
+      case 'stop':
+        if (session.rooms.has(streamId)) await this.#leaveRoom(session, streamId);
+        return;
+      case 'takeConfiguration':
+        // idMapping: {} keeps pages that pass no remoteVideoId from crashing in onTrack [SDK].
+        return this.#relay(
+          session,
+          { command: 'takeConfiguration', streamId, type: message.type, sdp: message.sdp, idMapping: {} },
+          receivedAt,
+        );
+      case 'takeCandidate':
+        return this.#relay(
+          session,
+          {
+            command: 'takeCandidate',
+            streamId,
+            label: message.label,
+            id: message.id ?? '',
+            candidate: message.candidate,
+          },
+          receivedAt,
+        );
+      case 'peerMessageCommand':
+        return this.#relay(
+          session,
+          { command: 'peerMessageCommand', streamId, definition: message.definition, data: message.data },
+          receivedAt,
+        );
+    }
+  }
+
+  async #join(session: PeerSession, message: JoinMessage): Promise<void> {
+    const room = message.streamId;
+    const secret = this.#options.roomTokenSecret;
+    if (secret !== undefined) {
+      const valid =
+        typeof message.token === 'string' &&
+        (await verifyRoomToken(secret, room, message.token, Date.now() / 1000));
+      if (!valid) return this.#fail(session, SignalingError.unauthorized, room);
+    }
+    if (!session.rooms.has(room) && session.rooms.size >= this.#maxRoomsPerPeer) {
+      return this.#fail(session, SignalingError.tooManyRooms, room);
+    }
+    const mode: JoinMode = message.mode === 'play' ? 'play' : 'both';
+    const outcome = await this.#backend.join(room, { peerId: session.peerId, mode }, roomCapacity);
+    if (outcome.kind === 'full') return this.#fail(session, SignalingError.roomFull, room);
+
+    session.deliver({ command: 'notification', definition: SignalingNotification.joined, streamId: room });
+    // A duplicate join is idempotent: joined again, never counted twice, no second start [INF].
+    if (outcome.kind === 'already') return;
+    session.rooms.set(room, mode);
+    if (outcome.members.length === roomCapacity) {
+      const offerer = this.#chooseOfferer(outcome.members, session.peerId);
+      await this.#backend.send(offerer, { command: 'start', streamId: room });
+    }
+  }
+
+  /**
+   * `start` goes to the peer that was already waiting [DOC], unless it only plays and the newcomer
+   * publishes: the offerer should be a peer with media [INF].
+   */
+  #chooseOfferer(members: readonly RoomMember[], newcomerId: string): string {
+    const waiting = members.find((member) => member.peerId !== newcomerId);
+    const newcomer = members.find((member) => member.peerId === newcomerId);
+    if (waiting && newcomer && waiting.mode === 'play' && newcomer.mode === 'both') return newcomer.peerId;
+    return waiting?.peerId ?? newcomerId;
+  }
+
+  async #leaveRoom(session: PeerSession, room: string): Promise<void> {
+    session.rooms.delete(room);
+    const remaining = await this.#backend.leave(room, session.peerId);
+    for (const member of remaining)
+      await this.#backend.send(member.peerId, { command: 'stop', streamId: room });
+  }
+
+  async #relay(session: PeerSession, message: RelayedMessage, receivedAt: number): Promise<void> {
+    const room = message.streamId;
+    const partner = session.rooms.has(room)
+      ? (await this.#backend.members(room)).find((member) => member.peerId !== session.peerId)
+      : undefined;
+    if (!partner) return this.#fail(session, SignalingError.noPeerAssociatedBefore, room);
+    const delivered = await this.#backend.send(partner.peerId, message);
+    if (!delivered) return this.#fail(session, SignalingError.noPeerAssociatedBefore, room);
+    this.#options.observer?.relayed?.(message.command, this.#now() - receivedAt);
+  }
+
+  #fail(session: PeerSession, definition: SignalingErrorDefinition, streamId?: string): void {
+    this.#options.observer?.error?.(definition);
+    session.deliver(
+      streamId === undefined ? { command: 'error', definition } : { command: 'error', definition, streamId },
+    );
+  }
+}
