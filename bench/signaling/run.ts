@@ -1,0 +1,66 @@
+// Signaling load generator: Dyad and PeerServer (npm `peer`) side by side in one run.
+//   node --import tsx bench/signaling/run.ts [--peers 19800] [--pairs 100] [--rate 10000] [--seconds 5]
+import { Command } from 'commander';
+import { holdPeers, relayMessages } from './load.ts';
+import { type SignalingTarget, startDyad, startPeerServer } from './targets.ts';
+
+const flags = new Command('bench-signaling')
+  .option(
+    '--peers <n>',
+    'concurrent peers to hold (each process may open at most ~20,000 files here)',
+    '19800',
+  )
+  .option('--pairs <n>', 'pairs exchanging messages', '100')
+  .option('--rate <n>', 'messages per second in the fixed-rate phase', '10000')
+  .option('--seconds <n>', 'length of each relay phase', '5')
+  .option('--payload <bytes>', 'size of a relayed message (an SDP is 2-6 KB)', '3000')
+  .option('--targets <list>', 'servers to compare', 'dyad,peerjs')
+  .parse()
+  .opts();
+
+const peers = Number(flags.peers);
+const relayOptions = {
+  pairs: Number(flags.pairs),
+  seconds: Number(flags.seconds),
+  payloadBytes: Number(flags.payload),
+};
+const starters: Record<string, () => Promise<SignalingTarget>> = { dyad: startDyad, peerjs: startPeerServer };
+
+type Row = Record<string, string>;
+const rows: Row[] = [];
+for (const name of String(flags.targets).split(',')) {
+  const start = starters[name];
+  if (!start) throw new Error(`unknown target ${name}`);
+  const target = await start();
+  try {
+    const hold = await holdPeers(target, peers, 5_000);
+    const fixed = await relayMessages(target, { ...relayOptions, rate: Number(flags.rate) });
+    const max = await relayMessages(target, relayOptions);
+    rows.push({
+      server: name,
+      'peers held': String(hold.peers),
+      'connect storm s': (hold.stormMs / 1000).toFixed(2),
+      'RSS/peer KB': (hold.rssPerPeerBytes / 1024).toFixed(2),
+      [`@${flags.rate}/s msgs/s`]: fixed.messagesPerSecond.toFixed(0),
+      'p50 ms': fixed.p50Ms.toFixed(3),
+      'p99 ms': fixed.p99Ms.toFixed(3),
+      'CPU µs/msg @rate': fixed.serverCpuUsPerMessage.toFixed(1),
+      'max msgs/s': max.messagesPerSecond.toFixed(0),
+      'CPU µs/msg @max': max.serverCpuUsPerMessage.toFixed(1),
+    });
+  } finally {
+    await target.stop();
+  }
+}
+
+console.log(`\n$ node --import tsx bench/signaling/run.ts ${process.argv.slice(2).join(' ')}`.trimEnd());
+console.log(
+  `payload ${relayOptions.payloadBytes} B, ${relayOptions.pairs} pairs, ${relayOptions.seconds} s per phase`,
+);
+console.table(rows);
+const [dyad, other] = rows;
+if (dyad && other) {
+  for (const key of ['CPU µs/msg @rate', 'CPU µs/msg @max', 'RSS/peer KB']) {
+    console.log(`${key}: dyad/${other.server} = ${(Number(dyad[key]) / Number(other[key])).toFixed(2)}`);
+  }
+}

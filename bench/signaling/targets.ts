@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** A signaling server under test, driven through the same load generator. */
+export interface SignalingTarget {
+  readonly name: string;
+  readonly pid: number;
+  /** Opens a peer and resolves once the server accepted it (Dyad: joined its room; PeerJS: OPEN). */
+  connectUrl(peerIndex: number): string;
+  /** First frame(s) a peer sends after the socket opens, and the reply that means it is in. */
+  hello(peerIndex: number): string[];
+  isWelcome(frame: Record<string, unknown>): boolean;
+  keepalive(): string;
+  /** A relayed message of `payload` from peer `from` to peer `to` (partners in pair `pairIndex`). */
+  relay(from: number, to: number, pairIndex: number, payload: string): string;
+  /** The payload of a relayed message as it arrives, or undefined for other frames. */
+  relayedPayload(frame: Record<string, unknown>): string | undefined;
+  stop(): Promise<void>;
+}
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function spawnAndWait(
+  command: string,
+  args: string[],
+  ready: RegExp,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      output += chunk;
+      const match = ready.exec(output);
+      if (match?.[1]) resolve({ child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startDyad(): Promise<SignalingTarget> {
+  const { child, port } = await spawnAndWait(
+    process.execPath,
+    [
+      'bin/dyad.js',
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--no-web-build',
+      '--log-level',
+      'warn',
+      // The load generator sends far more per socket than a browser: lift the per-socket rate limit.
+      '--max-messages-per-second',
+      '1000000',
+      '--message-burst',
+      '1000000',
+    ],
+    /signaling: ws:\/\/[^:]+:(\d+)\//,
+  );
+  return {
+    name: 'dyad',
+    pid: child.pid!,
+    connectUrl: () => `ws://127.0.0.1:${port}/WebRTCAppEE/websocket?target=origin`,
+    hello: (peer) => [
+      JSON.stringify({ command: 'join', streamId: `room-${peer >> 1}`, mode: 'both', multiPeer: false }),
+    ],
+    isWelcome: (frame) => frame.command === 'notification' && frame.definition === 'joined',
+    keepalive: () => '{"command":"ping"}',
+    relay: (_from, _to, pair, payload) =>
+      JSON.stringify({ command: 'takeConfiguration', streamId: `room-${pair}`, type: 'offer', sdp: payload }),
+    relayedPayload: (frame) => (frame.command === 'takeConfiguration' ? (frame.sdp as string) : undefined),
+    stop: () => stopChild(child),
+  };
+}
+
+export async function startPeerServer(): Promise<SignalingTarget> {
+  const { child, port } = await spawnAndWait(
+    process.execPath,
+    ['--import', 'tsx', 'bench/signaling/peerjs-server.ts'],
+    /PeerServer listening on (\d+)/,
+  );
+  return {
+    name: 'peerjs',
+    pid: child.pid!,
+    connectUrl: (peer) => `ws://127.0.0.1:${port}/peerjs?key=peerjs&id=peer-${peer}&token=t${peer}`,
+    hello: () => [],
+    isWelcome: (frame) => frame.type === 'OPEN',
+    keepalive: () => '{"type":"HEARTBEAT"}',
+    relay: (_from, to, _pair, payload) =>
+      JSON.stringify({ type: 'OFFER', dst: `peer-${to}`, payload: { sdp: payload } }),
+    relayedPayload: (frame) => (frame.type === 'OFFER' ? (frame.payload as { sdp: string }).sdp : undefined),
+    stop: () => stopChild(child),
+  };
+}
