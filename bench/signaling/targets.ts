@@ -19,6 +19,8 @@ export interface SignalingTarget {
 }
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+/** Extra node flags for the servers under test, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 function spawnAndWait(
   command: string,
@@ -51,6 +53,7 @@ export async function startDyad(): Promise<SignalingTarget> {
   const { child, port } = await spawnAndWait(
     process.execPath,
     [
+      ...serverNodeArgs,
       'bin/dyad.js',
       'serve',
       '--host',
@@ -87,7 +90,7 @@ export async function startDyad(): Promise<SignalingTarget> {
 export async function startPeerServer(): Promise<SignalingTarget> {
   const { child, port } = await spawnAndWait(
     process.execPath,
-    ['--import', 'tsx', 'bench/signaling/peerjs-server.ts'],
+    [...serverNodeArgs, '--import', 'tsx', 'bench/signaling/peerjs-server.ts'],
     /PeerServer listening on (\d+)/,
   );
   return {

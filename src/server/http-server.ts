@@ -29,7 +29,9 @@ export type RunningServer = {
 };
 
 function compileValidators(): (command: ClientCommand, message: object) => boolean {
-  const ajv = new Ajv({ allErrors: false, strict: true });
+  // unicode: false bounds strings by UTF-16 code units, which is what the bounds are for (memory), and spares
+  // a scan of every SDP that counting code points would take.
+  const ajv = new Ajv({ allErrors: false, strict: true, unicode: false });
   const validators = new Map(
     Object.entries(clientMessageSchemas).map(([command, schema]) => [command, ajv.compile(schema)]),
   );

@@ -217,6 +217,6 @@ describe('Ant Media P2P protocol', () => {
     assert.match(metrics, /dyad_signaling_peers_connected \d+/);
     assert.match(metrics, /dyad_signaling_messages_relayed_total\{command="takeConfiguration"\} [1-9]/);
     assert.match(metrics, /dyad_signaling_errors_total\{definition="room_full"\} 1/);
-    assert.match(metrics, /dyad_signaling_relay_latency_seconds_count\{command="takeCandidate"\} [1-9]/);
+    assert.match(metrics, /dyad_signaling_relay_latency_seconds_count [1-9]/);
   });
 });
