@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnDyadServe } from '../../test/support/dyad-process.ts';
 
 /** A signaling server under test, driven through the same load generator. */
 export interface SignalingTarget {
@@ -21,6 +22,8 @@ export interface SignalingTarget {
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Extra node flags for the servers under test, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** Extra `dyad serve` flags, e.g. BENCH_DYAD_ARGS="--redis redis://127.0.0.1:6390". */
+const extraDyadArgs = (process.env.BENCH_DYAD_ARGS ?? '').split(' ').filter(Boolean);
 
 function spawnAndWait(
   command: string,
@@ -50,31 +53,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export async function startDyad(): Promise<SignalingTarget> {
-  const { child, port } = await spawnAndWait(
-    process.execPath,
-    [
-      ...serverNodeArgs,
-      'bin/dyad.js',
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--no-web-build',
-      '--log-level',
-      'warn',
-      // The load generator sends far more per socket than a browser: lift the per-socket rate limit.
-      '--max-messages-per-second',
-      '1000000',
-      '--message-burst',
-      '1000000',
-    ],
-    /signaling: ws:\/\/[^:]+:(\d+)\//,
+  const dyad = await spawnDyadServe(
+    // The load generator sends far more per socket than a browser: lift the per-socket rate limit.
+    ['--max-messages-per-second', '1000000', '--message-burst', '1000000', ...extraDyadArgs],
+    serverNodeArgs,
   );
   return {
     name: 'dyad',
-    pid: child.pid!,
-    connectUrl: () => `ws://127.0.0.1:${port}/WebRTCAppEE/websocket?target=origin`,
+    pid: dyad.pid,
+    connectUrl: () => `${dyad.wsUrl}?target=origin`,
     hello: (peer) => [
       JSON.stringify({ command: 'join', streamId: `room-${peer >> 1}`, mode: 'both', multiPeer: false }),
     ],
@@ -83,7 +70,7 @@ export async function startDyad(): Promise<SignalingTarget> {
     relay: (_from, _to, pair, payload) =>
       JSON.stringify({ command: 'takeConfiguration', streamId: `room-${pair}`, type: 'offer', sdp: payload }),
     relayedPayload: (frame) => (frame.command === 'takeConfiguration' ? (frame.sdp as string) : undefined),
-    stop: () => stopChild(child),
+    stop: () => dyad.stop(),
   };
 }
 

@@ -72,6 +72,13 @@ export function serveCommand(): Command {
     )
     .addOption(
       option(
+        '--redis <url>',
+        'share rooms with other processes through Redis (redis://host:port)',
+        'DYAD_REDIS_URL',
+      ),
+    )
+    .addOption(
+      option(
         '--log-level <level>',
         'fatal, error, warn, info, debug, trace or silent',
         'DYAD_LOG_LEVEL',
@@ -93,6 +100,7 @@ export function serveCommand(): Command {
         messagesPerSecond: flags.maxMessagesPerSecond,
         messageBurst: flags.messageBurst,
         idleTimeoutMs: flags.idleTimeoutMs,
+        redisUrl: flags.redis,
         logger,
       });
       console.log(`Dyad is running: ${server.url}  (signaling: ${server.wsUrl()})`);

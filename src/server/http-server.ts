@@ -14,6 +14,7 @@ import {
 import { type Clock, systemClock } from '../util/index.ts';
 import { ServerMetrics } from './metrics.ts';
 import { defaultServerOptions, type ServerOptions } from './options.ts';
+import { RedisRoomBackend } from './redis-room-backend.ts';
 import { SignalingSockets } from './signaling-socket.ts';
 
 export type RunningServer = {
@@ -29,9 +30,7 @@ export type RunningServer = {
 };
 
 function compileValidators(): (command: ClientCommand, message: object) => boolean {
-  // unicode: false bounds strings by UTF-16 code units, which is what the bounds are for (memory), and spares
-  // a scan of every SDP that counting code points would take.
-  const ajv = new Ajv({ allErrors: false, strict: true, unicode: false });
+  const ajv = new Ajv({ allErrors: false, strict: true });
   const validators = new Map(
     Object.entries(clientMessageSchemas).map(([command, schema]) => [command, ajv.compile(schema)]),
   );
@@ -45,7 +44,14 @@ export async function startServer(
 ): Promise<RunningServer> {
   const options: ServerOptions = { ...defaultServerOptions, ...overrides };
   const logger = options.logger ?? pino({ level: options.logLevel, base: { service: 'dyad' } });
-  const backend = options.backend ?? new InMemoryRoomBackend();
+  const backend =
+    options.backend ??
+    (options.redisUrl
+      ? await RedisRoomBackend.connect({
+          url: options.redisUrl,
+          logger: logger.child({ component: 'redis' }),
+        })
+      : new InMemoryRoomBackend());
   const metrics = new ServerMetrics(backend);
   const iceServerConfig = (): IceServerConfigMessage => ({
     command: 'iceServerConfig',

@@ -26,7 +26,9 @@ export type ServerOptions = {
   shutdownGraceMs: number;
   logLevel: string;
   logger: Logger | undefined;
-  /** Rooms shared with other processes (Redis); in memory by default. */
+  /** Shares rooms with other processes through this Redis server (redis://…); in memory without it. */
+  redisUrl: string | undefined;
+  /** A room backend supplied by the caller (tests); takes precedence over redisUrl. */
   backend: RoomBackend | undefined;
 };
 
@@ -45,5 +47,6 @@ export const defaultServerOptions: ServerOptions = {
   shutdownGraceMs: 3_000,
   logLevel: 'info',
   logger: undefined,
+  redisUrl: undefined,
   backend: undefined,
 };

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -39,6 +38,8 @@ type Connection = {
 export class SignalingSockets {
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
+  /** Leaves still being carried out for closed sockets; shutdown waits for them. */
+  readonly #pendingLeaves = new Set<Promise<void>>();
   readonly #service: SignalingService;
   readonly #options: ServerOptions;
   readonly #metrics: ServerMetrics;
@@ -94,7 +95,7 @@ export class SignalingSockets {
     const now = this.#clock.now();
     const connection: Connection = {
       socket,
-      session: this.#service.open(randomUUID(), deliver, host),
+      session: this.#service.open(deliver, host),
       tokens: this.#options.messageBurst,
       refilledAt: now,
       lastActivityAt: now,
@@ -107,7 +108,10 @@ export class SignalingSockets {
     socket.once('close', () => {
       this.#connections.delete(connection);
       this.#metrics.peersConnected.dec();
-      void this.#service.close(connection.session);
+      const leaving = this.#service
+        .close(connection.session)
+        .finally(() => this.#pendingLeaves.delete(leaving));
+      this.#pendingLeaves.add(leaving);
     });
   }
 
@@ -187,6 +191,7 @@ export class SignalingSockets {
     await Promise.race([Promise.all(closed), grace]);
     this.#clock.clearTimeout(graceTimer);
     for (const { socket } of this.#connections) socket.terminate();
+    await Promise.all(this.#pendingLeaves);
     this.#wss.close();
   }
 }

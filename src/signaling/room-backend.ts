@@ -13,6 +13,8 @@ export type JoinOutcome =
  * hence the promises; `join` must be atomic so the room-full rule holds across processes.
  */
 export interface RoomBackend {
+  /** A new id for a peer connected to this process (Redis embeds the process in it, for delivery). */
+  createPeerId(): string;
   /** Adds `member` to `room` unless the room already holds `capacity` peers. Members are in join order. */
   join(room: string, member: RoomMember, capacity: number): Promise<JoinOutcome>;
   /** Removes the peer from the room (a no-op if absent) and returns the members that remain. */
@@ -31,6 +33,10 @@ export interface RoomBackend {
 export class InMemoryRoomBackend implements RoomBackend {
   readonly #rooms = new Map<string, RoomMember[]>();
   readonly #peers = new Map<string, (message: ServerMessage) => void>();
+
+  createPeerId(): string {
+    return crypto.randomUUID();
+  }
 
   async join(room: string, member: RoomMember, capacity: number): Promise<JoinOutcome> {
     const members = this.#rooms.get(room);

@@ -6,7 +6,6 @@ import { streamIdPattern } from './protocol.ts';
  * absence and its characters have their own error definitions (noStreamNameSpecified, invalidStreamName).
  */
 const streamId = { type: 'string', maxLength: 256 } as const;
-const maxSdpLength = 60_000;
 
 export const clientMessageSchemas = {
   ping: { type: 'object', properties: { command: { const: 'ping' } }, required: ['command'] },
@@ -32,7 +31,8 @@ export const clientMessageSchemas = {
       command: { const: 'takeConfiguration' },
       streamId,
       type: { enum: ['offer', 'answer'] },
-      sdp: { type: 'string', maxLength: maxSdpLength },
+      // Bounded by the frame size limit (64 KiB); a maxLength here would scan every SDP.
+      sdp: { type: 'string' },
     },
     required: ['command', 'streamId', 'type', 'sdp'],
   },

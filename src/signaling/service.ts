@@ -77,9 +77,9 @@ export class SignalingService {
     this.#maxRoomsPerPeer = options.maxRoomsPerPeer ?? 4;
   }
 
-  open(peerId: string, deliver: (message: ServerMessage) => void, host = 'localhost'): PeerSession {
-    const session = new PeerSession(peerId, deliver, host);
-    this.#backend.attach(peerId, deliver);
+  open(deliver: (message: ServerMessage) => void, host = 'localhost'): PeerSession {
+    const session = new PeerSession(this.#backend.createPeerId(), deliver, host);
+    this.#backend.attach(session.peerId, deliver);
     return session;
   }
 
@@ -90,16 +90,28 @@ export class SignalingService {
     if (typeof command !== 'string' || !knownCommands.has(command)) return;
     session.tail = session.tail
       .then(() => this.#dispatch(session, command as ClientCommand, frame, receivedAt))
-      .catch(() => this.#fail(session, SignalingError.deliveryFailed));
+      .catch(() => {
+        // The backend failed (Redis unreachable): the sender is told, the message is not silently lost.
+        const streamId = (frame as { streamId?: unknown }).streamId;
+        this.#fail(
+          session,
+          SignalingError.deliveryFailed,
+          typeof streamId === 'string' ? streamId : undefined,
+        );
+      });
   }
 
   /** The socket closed: the peer leaves every room it was in, and partners get `stop` [SDK]. */
   close(session: PeerSession): Promise<void> {
     session.closed = true;
-    session.tail = session.tail.then(async () => {
-      for (const room of [...session.rooms.keys()]) await this.#leaveRoom(session, room);
-      this.#backend.detach(session.peerId);
-    });
+    session.tail = session.tail
+      .then(async () => {
+        for (const room of [...session.rooms.keys()]) await this.#leaveRoom(session, room);
+      })
+      .catch(() => {
+        // The backend is unreachable; a shared backend sweeps the memberships of peers it cannot reach.
+      })
+      .finally(() => this.#backend.detach(session.peerId));
     return session.tail;
   }
 

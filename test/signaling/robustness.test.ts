@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { startServer } from '../../src/server/index.ts';
 import { mintRoomToken } from '../../src/signaling/index.ts';
 import { VirtualClock } from '../../src/util/index.ts';
+import { spawnDyadServe } from '../support/dyad-process.ts';
 import { TestSignalingClient } from '../support/signaling-client.ts';
 
 const quiet = { host: '127.0.0.1', port: 0, logLevel: 'silent' } as const;
@@ -140,29 +140,16 @@ test('with a room secret, join needs a valid unexpired token for that room', asy
 });
 
 test('dyad serve: SIGTERM sends server_will_stop, closes with 1001 and exits 0 within 5 s', async () => {
-  const child = spawn(
-    process.execPath,
-    ['bin/dyad.js', 'serve', '--host', '127.0.0.1', '--port', '0', '--no-web-build', '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: string) => {
-      output += chunk;
-      const match = /signaling: (ws:\/\/\S+)\)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', () => reject(new Error(`dyad serve exited early: ${output}`)));
-  });
-  const client = await TestSignalingClient.connect(url);
+  const dyad = await spawnDyadServe();
+  const client = await TestSignalingClient.connect(dyad.wsUrl);
   client.send({ command: 'join', streamId: 'shutdown' });
   await client.next({ command: 'notification', definition: 'joined' });
   const started = Date.now();
-  child.kill('SIGTERM');
+  const exited = once(dyad.child, 'exit');
+  dyad.child.kill('SIGTERM');
   await client.next({ command: 'notification', definition: 'server_will_stop' });
   assert.equal((await client.closed).code, 1001);
-  const [exitCode] = await once(child, 'exit');
+  const [exitCode] = await exited;
   assert.equal(exitCode, 0);
   assert.ok(Date.now() - started < 5_000);
 });

@@ -51,22 +51,21 @@ export class TestSignalingClient {
     const index = this.received.findIndex(match);
     if (index >= 0) return Promise.resolve(this.received.splice(index, 1)[0]!);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `timed out waiting for ${JSON.stringify(fields)}; got ${JSON.stringify(this.received)}`,
-            ),
-          ),
-        timeoutMs,
-      );
-      this.#waiters.push({
+      const waiter = {
         match,
-        resolve: (message) => {
+        resolve: (message: Record<string, unknown>) => {
           clearTimeout(timer);
           resolve(message);
         },
-      });
+      };
+      const timer = setTimeout(() => {
+        // A waiter that gave up must not swallow a later message.
+        this.#waiters = this.#waiters.filter((candidate) => candidate !== waiter);
+        reject(
+          new Error(`timed out waiting for ${JSON.stringify(fields)}; got ${JSON.stringify(this.received)}`),
+        );
+      }, timeoutMs);
+      this.#waiters.push(waiter);
     });
   }
 
