@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { percentile, processCpuMs, processRssBytes, sleep } from './measure.ts';
+import { percentile, sleep, totalCpuMs, totalRssBytes } from './measure.ts';
 import type { SignalingTarget } from './targets.ts';
 
 type Peer = { socket: WebSocket; index: number };
@@ -58,7 +58,7 @@ export type HoldResult = { peers: number; stormMs: number; rssPerPeerBytes: numb
 /** Connect storm and concurrent peers held: time to admit `count` peers, and server memory per peer. */
 export async function holdPeers(target: SignalingTarget, count: number, holdMs: number): Promise<HoldResult> {
   await sleep(1_000);
-  const rssBefore = processRssBytes(target.pid);
+  const rssBefore = totalRssBytes(target.pids);
   const started = performance.now();
   const peers = await openPeers(target, count, 256);
   const stormMs = performance.now() - started;
@@ -66,7 +66,7 @@ export async function holdPeers(target: SignalingTarget, count: number, holdMs: 
     for (const { socket } of peers) socket.send(target.keepalive());
   }, 10_000);
   await sleep(holdMs);
-  const rssAfter = processRssBytes(target.pid);
+  const rssAfter = totalRssBytes(target.pids);
   clearInterval(keepalive);
   await closePeers(peers);
   await sleep(1_000);
@@ -115,7 +115,7 @@ export async function relayMessages(
   peers = await openPeers(target, pairs * 2, 64, 0, onFrame);
   await sleep(500);
 
-  const cpuBefore = processCpuMs(target.pid);
+  const cpuBefore = totalCpuMs(target.pids);
   const started = performance.now();
   measuring = true;
   let sent = 0;
@@ -136,7 +136,7 @@ export async function relayMessages(
   }
   const elapsedSeconds = (performance.now() - started) / 1000;
   const relayed = received;
-  const cpuMs = processCpuMs(target.pid) - cpuBefore;
+  const cpuMs = totalCpuMs(target.pids) - cpuBefore;
   measuring = false;
   await closePeers(peers);
   await sleep(500);

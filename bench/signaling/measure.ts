@@ -22,3 +22,8 @@ export function percentile(sorted: Float64Array, fraction: number): number {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Summed over the processes that make one server (several dyad processes and their Redis). */
+export const totalCpuMs = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+export const totalRssBytes = (pids: readonly number[]) =>
+  pids.reduce((sum, pid) => sum + processRssBytes(pid), 0);

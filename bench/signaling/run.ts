@@ -2,7 +2,7 @@
 //   node --import tsx bench/signaling/run.ts [--peers 19800] [--pairs 100] [--rate 10000] [--seconds 5]
 import { Command } from 'commander';
 import { holdPeers, relayMessages } from './load.ts';
-import { type SignalingTarget, startDyad, startPeerServer } from './targets.ts';
+import { type SignalingTarget, startDyad, startDyadWithRedis, startPeerServer } from './targets.ts';
 
 const flags = new Command('bench-signaling')
   .option(
@@ -14,7 +14,11 @@ const flags = new Command('bench-signaling')
   .option('--rate <n>', 'messages per second in the fixed-rate phase', '10000')
   .option('--seconds <n>', 'length of each relay phase', '5')
   .option('--payload <bytes>', 'size of a relayed message (an SDP is 2-6 KB)', '3000')
-  .option('--targets <list>', 'servers to compare', 'dyad,peerjs')
+  .option(
+    '--targets <list>',
+    'servers to compare: dyad, peerjs, dyad-redis (3 processes + Redis)',
+    'dyad,peerjs,dyad-redis',
+  )
   .parse()
   .opts();
 
@@ -24,7 +28,11 @@ const relayOptions = {
   seconds: Number(flags.seconds),
   payloadBytes: Number(flags.payload),
 };
-const starters: Record<string, () => Promise<SignalingTarget>> = { dyad: startDyad, peerjs: startPeerServer };
+const starters: Record<string, () => Promise<SignalingTarget>> = {
+  dyad: startDyad,
+  peerjs: startPeerServer,
+  'dyad-redis': startDyadWithRedis,
+};
 
 type Row = Record<string, string>;
 const rows: Row[] = [];
@@ -58,9 +66,10 @@ console.log(
   `payload ${relayOptions.payloadBytes} B, ${relayOptions.pairs} pairs, ${relayOptions.seconds} s per phase`,
 );
 console.table(rows);
-const [dyad, other] = rows;
-if (dyad && other) {
+const dyad = rows.find((row) => row.server === 'dyad');
+for (const other of rows.filter((row) => row !== dyad)) {
+  if (!dyad) break;
   for (const key of ['CPU µs/msg @rate', 'CPU µs/msg @max', 'RSS/peer KB']) {
-    console.log(`${key}: dyad/${other.server} = ${(Number(dyad[key]) / Number(other[key])).toFixed(2)}`);
+    console.log(`${key}: ${other.server}/dyad = ${(Number(other[key]) / Number(dyad[key])).toFixed(2)}`);
   }
 }

@@ -5,7 +5,8 @@ import { spawnDyadServe } from '../../test/support/dyad-process.ts';
 /** A signaling server under test, driven through the same load generator. */
 export interface SignalingTarget {
   readonly name: string;
-  readonly pid: number;
+  /** Every process that does the server's work (CPU and memory are summed over them). */
+  readonly pids: readonly number[];
   /** Opens a peer and resolves once the server accepted it (Dyad: joined its room; PeerJS: OPEN). */
   connectUrl(peerIndex: number): string;
   /** First frame(s) a peer sends after the socket opens, and the reply that means it is in. */
@@ -22,8 +23,6 @@ export interface SignalingTarget {
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Extra node flags for the servers under test, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-/** Extra `dyad serve` flags, e.g. BENCH_DYAD_ARGS="--redis redis://127.0.0.1:6390". */
-const extraDyadArgs = (process.env.BENCH_DYAD_ARGS ?? '').split(' ').filter(Boolean);
 
 function spawnAndWait(
   command: string,
@@ -52,16 +51,22 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startDyad(): Promise<SignalingTarget> {
-  const dyad = await spawnDyadServe(
-    // The load generator sends far more per socket than a browser: lift the per-socket rate limit.
-    ['--max-messages-per-second', '1000000', '--message-burst', '1000000', ...extraDyadArgs],
-    serverNodeArgs,
+/** Processes of `dyad serve`; peer i connects to process i mod n, so the two peers of a pair never share one. */
+async function startDyadProcesses(name: string, count: number, redisUrl?: string): Promise<SignalingTarget> {
+  const redisArgs = redisUrl ? ['--redis', redisUrl] : [];
+  const processes = await Promise.all(
+    Array.from({ length: count }, () =>
+      spawnDyadServe(
+        // The load generator sends far more per socket than a browser: lift the per-socket rate limit.
+        ['--max-messages-per-second', '1000000', '--message-burst', '1000000', ...redisArgs],
+        serverNodeArgs,
+      ),
+    ),
   );
   return {
-    name: 'dyad',
-    pid: dyad.pid,
-    connectUrl: () => `${dyad.wsUrl}?target=origin`,
+    name,
+    pids: processes.map((dyad) => dyad.pid),
+    connectUrl: (peer) => `${processes[peer % count]!.wsUrl}?target=origin`,
     hello: (peer) => [
       JSON.stringify({ command: 'join', streamId: `room-${peer >> 1}`, mode: 'both', multiPeer: false }),
     ],
@@ -70,7 +75,42 @@ export async function startDyad(): Promise<SignalingTarget> {
     relay: (_from, _to, pair, payload) =>
       JSON.stringify({ command: 'takeConfiguration', streamId: `room-${pair}`, type: 'offer', sdp: payload }),
     relayedPayload: (frame) => (frame.command === 'takeConfiguration' ? (frame.sdp as string) : undefined),
-    stop: () => dyad.stop(),
+    stop: async () => {
+      await Promise.all(processes.map((dyad) => dyad.stop()));
+    },
+  };
+}
+
+export const startDyad = () => startDyadProcesses('dyad', 1);
+
+/** Three `dyad serve` processes sharing rooms through a redis-server started for the run. */
+export async function startDyadWithRedis(): Promise<SignalingTarget> {
+  const port = 20_000 + Math.floor(Math.random() * 10_000);
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    redis.stdout.setEncoding('utf8');
+    redis.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      if (output.includes('Ready to accept connections')) resolve();
+    });
+    redis.once('error', reject);
+    redis.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+  });
+  const dyad = await startDyadProcesses('dyad×3+redis', 3, `redis://127.0.0.1:${port}`);
+  return {
+    ...dyad,
+    pids: [...dyad.pids, redis.pid!],
+    stop: async () => {
+      await dyad.stop();
+      await stopChild(redis);
+    },
   };
 }
 
@@ -82,7 +122,7 @@ export async function startPeerServer(): Promise<SignalingTarget> {
   );
   return {
     name: 'peerjs',
-    pid: child.pid!,
+    pids: [child.pid!],
     connectUrl: (peer) => `ws://127.0.0.1:${port}/peerjs?key=peerjs&id=peer-${peer}&token=t${peer}`,
     hello: () => [],
     isWelcome: (frame) => frame.type === 'OPEN',
