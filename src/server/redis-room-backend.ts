@@ -7,7 +7,7 @@ import { type Clock, systemClock, type TimerHandle } from '../util/index.ts';
 /**
  * Adds a member unless present or the room is full, atomically, so the room-full rule holds across
  * processes. Members are "peerId mode" strings in join order.
- * KEYS: room list, set of rooms, rooms of this process. ARGV: member, peerId, capacity, room.
+ * KEYS: room list, set of rooms, rooms of this process, room-change channel. ARGV: member, peerId, capacity, room.
  */
 const joinScript = `
 local members = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -19,6 +19,7 @@ if #members >= tonumber(ARGV[3]) then return {'full'} end
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('PUBLISH', KEYS[4], ARGV[4])
 table.insert(members, ARGV[1])
 return {'joined', unpack(members)}
 `;
@@ -26,7 +27,7 @@ return {'joined', unpack(members)}
 /**
  * Removes the members whose entry starts with ARGV[1] (one peer: "peerId "; a whole process: "process.")
  * and returns those that remain; an emptied room is deleted.
- * KEYS: room list, set of rooms, rooms of the process. ARGV: prefix, room, process prefix.
+ * KEYS: room list, set of rooms, rooms of the process, room-change channel. ARGV: prefix, room, process prefix.
  */
 const leaveScript = `
 local members = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -40,6 +41,7 @@ for _, member in ipairs(members) do
     if string.sub(member, 1, #ARGV[3]) == ARGV[3] then processStays = true end
   end
 end
+if #remaining < #members then redis.call('PUBLISH', KEYS[4], ARGV[2]) end
 if #remaining == 0 then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[2], ARGV[2])
@@ -49,8 +51,20 @@ return remaining
 `;
 
 type RedisWithScripts = Redis & {
-  dyadJoin(room: string, rooms: string, processRooms: string, ...args: string[]): Promise<string[]>;
-  dyadLeave(room: string, rooms: string, processRooms: string, ...args: string[]): Promise<string[]>;
+  dyadJoin(
+    room: string,
+    rooms: string,
+    processRooms: string,
+    changes: string,
+    ...args: string[]
+  ): Promise<string[]>;
+  dyadLeave(
+    room: string,
+    rooms: string,
+    processRooms: string,
+    changes: string,
+    ...args: string[]
+  ): Promise<string[]>;
 };
 
 export type RedisRoomBackendOptions = {
@@ -86,6 +100,8 @@ export class RedisRoomBackend implements RoomBackend {
   readonly #local = new Map<string, (message: ServerMessage) => void>();
   /** Memberships of this process's peers, to register again after Redis lost them (restart). */
   readonly #localMemberships = new Map<string, Map<string, JoinMode>>();
+  readonly #membersCache = new Map<string, readonly RoomMember[]>();
+  #cacheGeneration = 0;
   #heartbeatTimer: TimerHandle | undefined;
   #closed = false;
 
@@ -103,24 +119,29 @@ export class RedisRoomBackend implements RoomBackend {
       retryStrategy,
       lazyConnect: true,
     }) as RedisWithScripts;
-    this.#commands.defineCommand('dyadJoin', { numberOfKeys: 3, lua: joinScript });
-    this.#commands.defineCommand('dyadLeave', { numberOfKeys: 3, lua: leaveScript });
+    this.#commands.defineCommand('dyadJoin', { numberOfKeys: 4, lua: joinScript });
+    this.#commands.defineCommand('dyadLeave', { numberOfKeys: 4, lua: leaveScript });
     this.#subscriber = new Redis(options.url, { retryStrategy, lazyConnect: true, autoResubscribe: true });
     for (const connection of [this.#commands, this.#subscriber]) {
       connection.on('error', (error: Error) =>
         this.#logger?.warn({ err: error.message }, 'redis connection error'),
       );
     }
-    this.#subscriber.on('message', (_channel: string, payload: string) => this.#onDelivery(payload));
+    this.#subscriber.on('message', (channel: string, payload: string) => {
+      if (channel === this.#roomChanges) this.#forgetMembers(payload);
+      else this.#onDelivery(payload);
+    });
   }
 
   static async connect(options: RedisRoomBackendOptions): Promise<RedisRoomBackend> {
     const backend = new RedisRoomBackend(options);
     await backend.#commands.connect();
     await backend.#subscriber.connect();
-    await backend.#subscriber.subscribe(backend.#channel(backend.processId));
+    await backend.#subscriber.subscribe(backend.#channel(backend.processId), backend.#roomChanges);
     // After a reconnect Redis may have restarted empty: say this process is alive and re-register.
     backend.#commands.on('ready', () => void backend.#restoreMemberships());
+    // Changes published while the subscriber was away were missed: drop every cached membership.
+    backend.#subscriber.on('ready', () => backend.#forgetMembers());
     await backend.#heartbeat();
     return backend;
   }
@@ -133,6 +154,10 @@ export class RedisRoomBackend implements RoomBackend {
     return this.#key(`deliver:${processId}`);
   }
 
+  get #roomChanges(): string {
+    return this.#key('room-changes');
+  }
+
   createPeerId(): string {
     return `${this.processId}.${randomUUID()}`;
   }
@@ -142,6 +167,7 @@ export class RedisRoomBackend implements RoomBackend {
       this.#key(`room:${room}`),
       this.#key('rooms'),
       this.#key(`process-rooms:${this.#processOf(member.peerId)}`),
+      this.#roomChanges,
       `${member.peerId} ${member.mode}`,
       member.peerId,
       String(capacity),
@@ -169,6 +195,7 @@ export class RedisRoomBackend implements RoomBackend {
       this.#key(`room:${room}`),
       this.#key('rooms'),
       this.#key(`process-rooms:${processId}`),
+      this.#roomChanges,
       entryPrefix,
       room,
       `${processId}.`,
@@ -176,8 +203,26 @@ export class RedisRoomBackend implements RoomBackend {
     return remaining.map(toMember);
   }
 
+  /**
+   * Relays ask for a room's members on every message, so they are cached here; every join and leave
+   * publishes the room's name from inside its script, and each process forgets its copy on that. A
+   * `start` that follows a join is published after the change by the same connection, so Redis delivers
+   * the change first and the offerer never relays on a stale copy.
+   */
   async members(room: string): Promise<readonly RoomMember[]> {
-    return (await this.#commands.lrange(this.#key(`room:${room}`), 0, -1)).map(toMember);
+    const cached = this.#membersCache.get(room);
+    if (cached) return cached;
+    const generation = this.#cacheGeneration;
+    const members = (await this.#commands.lrange(this.#key(`room:${room}`), 0, -1)).map(toMember);
+    // Keep it only if no change was announced while it was being read.
+    if (generation === this.#cacheGeneration && members.length > 0) this.#membersCache.set(room, members);
+    return members;
+  }
+
+  #forgetMembers(room?: string): void {
+    this.#cacheGeneration += 1;
+    if (room === undefined) this.#membersCache.clear();
+    else this.#membersCache.delete(room);
   }
 
   attach(peerId: string, deliver: (message: ServerMessage) => void): void {
