@@ -12,22 +12,34 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void;
 }
 
-class SystemClock implements Clock {
+type PlatformTimer = ReturnType<typeof globalThis.setTimeout>;
+
+/**
+ * Real time, in Node and in browsers. By default its timers do not keep a Node process alive on their
+ * own (protocol timers ride on sockets and servers that do); a client that must wait out a reconnect
+ * backoff with no socket open asks for `keepProcessAlive`.
+ */
+export class SystemClock implements Clock {
   #nextId = 1;
-  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #timers = new Map<number, PlatformTimer>();
+  readonly #keepProcessAlive: boolean;
+
+  constructor(options: { keepProcessAlive?: boolean } = {}) {
+    this.#keepProcessAlive = options.keepProcessAlive ?? false;
+  }
 
   now(): number {
-    return performance.now();
+    return globalThis.performance.now();
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const id = this.#nextId++;
-    const timer = setTimeout(() => {
+    const timer = globalThis.setTimeout(() => {
       this.#timers.delete(id);
       callback();
     }, delayMs);
-    // Protocol timers never keep the process alive on their own; sockets and servers do.
-    timer.unref();
+    // Node's timers are objects with unref(); browsers' are numbers.
+    if (!this.#keepProcessAlive) (timer as { unref?: () => void }).unref?.();
     this.#timers.set(id, timer);
     return { id };
   }
@@ -35,10 +47,9 @@ class SystemClock implements Clock {
   clearTimeout(handle: TimerHandle | undefined): void {
     if (!handle) return;
     const timer = this.#timers.get(handle.id);
-    if (timer) {
-      clearTimeout(timer);
-      this.#timers.delete(handle.id);
-    }
+    if (timer === undefined) return;
+    globalThis.clearTimeout(timer);
+    this.#timers.delete(handle.id);
   }
 }
 

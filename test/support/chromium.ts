@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import { findProgram } from './external.ts';
@@ -24,20 +21,14 @@ export const chromiumArgs = [
 ];
 
 /**
- * Launches Debian's Chromium through playwright-core (never a downloaded browser), with a fresh profile
- * removed after the test. Returns undefined when the test was skipped because Chromium is missing.
+ * Launches Debian's Chromium through playwright-core (never a downloaded browser); Playwright gives each
+ * launch a fresh temporary profile and removes it. Returns undefined when the test was skipped because
+ * Chromium is missing.
  */
 export async function launchChromium(t: TestContext, extraArgs: string[] = []): Promise<Browser | undefined> {
   const executablePath = findProgram(t, 'chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser']);
   if (!executablePath) return undefined;
-  const profile = mkdtempSync(join(tmpdir(), 'dyad-chromium-'));
-  const browser = await chromium.launch({
-    executablePath,
-    args: [...chromiumArgs, `--user-data-dir=${profile}`, ...extraArgs],
-  });
-  t.after(async () => {
-    await browser.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
-  });
+  const browser = await chromium.launch({ executablePath, args: [...chromiumArgs, ...extraArgs] });
+  t.after(() => browser.close().catch(() => {}));
   return browser;
 }

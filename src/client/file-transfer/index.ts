@@ -1,0 +1,40 @@
+export { StreamingSha256, sha256Hex } from './hashing.ts';
+export {
+  type AcceptMessage,
+  type ChunkFrame,
+  type ControlMessage,
+  chunkCount,
+  chunkLength,
+  DEFAULT_CHUNK_SIZE,
+  type DecodedFrame,
+  decodeChunkFrame,
+  decodeControlMessage,
+  decodeFrame,
+  encodeChunkFrame,
+  encodeControlMessage,
+  FILE_TRANSFER_CHANNEL_LABEL,
+  FILE_TRANSFER_VERSION,
+  type FileDescription,
+  type FileTransferErrorCode,
+  FileTransferProtocolError,
+  negotiateVersion,
+  type OfferMessage,
+  sanitizeFileName,
+} from './protocol.ts';
+export {
+  FileReceiver,
+  type FileReceiverOptions,
+  type FileSink,
+  type ReceiverEvent,
+  type ReceiverFileProgress,
+  type ReceiverFileState,
+} from './receiver.ts';
+export {
+  FileSender,
+  type FileSenderOptions,
+  type FileSource,
+  type FileTransport,
+  type SenderEvent,
+  type SenderFileProgress,
+  type SenderFileState,
+} from './sender.ts';
