@@ -1,2 +1,14 @@
 export { ByteReader, ByteWriter, TruncatedInputError } from './bytes.ts';
-export { type Clock, systemClock, type TimerHandle, VirtualClock } from './clock.ts';
+export { type Clock, SystemClock, systemClock, type TimerHandle, VirtualClock } from './clock.ts';
+export {
+  type DatagramHandler,
+  type LinkConditions,
+  type NatBehavior,
+  type NatOptions,
+  type VirtualEndpoint,
+  VirtualNat,
+  VirtualNetwork,
+  type VirtualNetworkOptions,
+  type VirtualNetworkStats,
+  VirtualUdpSocket,
+} from './virtual-network.ts';
