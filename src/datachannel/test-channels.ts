@@ -1,0 +1,29 @@
+import type { LossyLinkOptions, SctpAssociationOptions } from '../sctp/index.ts';
+import { AssociationPair } from '../sctp/index.ts';
+import type { RTCDataChannel } from './channel.ts';
+import { DataChannelTransport } from './transport.ts';
+
+/** Two data channel transports over an AssociationPair (a is the DTLS client, b the server). */
+export class ChannelPair {
+  readonly sctp: AssociationPair;
+  readonly a: DataChannelTransport;
+  readonly b: DataChannelTransport;
+  readonly openedOnA: RTCDataChannel[] = [];
+  readonly openedOnB: RTCDataChannel[] = [];
+
+  constructor(link: Omit<LossyLinkOptions, 'clock'> = {}, options: Partial<SctpAssociationOptions> = {}) {
+    this.sctp = new AssociationPair(link, options);
+    this.a = new DataChannelTransport({ association: this.sctp.a, dtlsRole: 'client' });
+    this.b = new DataChannelTransport({ association: this.sctp.b, dtlsRole: 'server' });
+    this.a.onDataChannel = (channel) => this.openedOnA.push(channel);
+    this.b.onDataChannel = (channel) => this.openedOnB.push(channel);
+  }
+
+  connect(): Promise<void> {
+    return this.sctp.connect();
+  }
+
+  runUntil(done: () => boolean, limitMs = 60_000, stepMs = 1): Promise<void> {
+    return this.sctp.runUntil(done, limitMs, stepMs);
+  }
+}

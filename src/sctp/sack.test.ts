@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ChunkType, type SackChunk } from './chunks/types.ts';
+import { decodePacket } from './packet.ts';
+import { AssociationPair, settle } from './test-pair.ts';
+
+/** Records the SACKs that b sends to a, with the virtual time they arrive. */
+function tapSacks(pair: AssociationPair): Array<{ at: number; sack: SackChunk }> {
+  const sacks: Array<{ at: number; sack: SackChunk }> = [];
+  pair.link.attach(
+    (packet) => {
+      for (const chunk of decodePacket(packet, { acceptZeroChecksum: true }).chunks) {
+        if (chunk.type === ChunkType.SACK) sacks.push({ at: pair.clock.now(), sack: chunk as SackChunk });
+      }
+      pair.a.receive(packet);
+    },
+    (packet) => pair.b.receive(packet),
+  );
+  return sacks;
+}
+
+test('a lone packet is acknowledged after the 200 ms delayed-SACK timer; a burst every second packet', async () => {
+  const pair = new AssociationPair({ delayMs: 10 });
+  await pair.connect();
+  const sacks = tapSacks(pair);
+  const start = pair.clock.now();
+  pair.a.send(0, 53, Uint8Array.of(1));
+  await pair.runUntil(() => sacks.length === 1, 1000);
+  assert.equal(sacks[0]!.at - start, 10 + 200 + 10);
+  sacks.length = 0;
+  // Twenty full packets in one window: one SACK per two packets.
+  for (let i = 0; i < 20; i++) pair.a.send(0, 53, new Uint8Array(1172));
+  await pair.runUntil(() => pair.receivedByB.length === 21, 5000);
+  await pair.runUntil(() => pair.a.congestion!.flightSize === 0, 5000);
+  assert.ok(sacks.length >= 9 && sacks.length <= 11, `${sacks.length} SACKs for 20 packets`);
+});
+
+test('gaps are reported at once with gap ack blocks, and duplicated packets as duplicate TSNs', async () => {
+  const pair = new AssociationPair({ delayMs: 10, lossRate: 0.1, duplicateRate: 0.2, seed: 4 });
+  await pair.connect();
+  const sacks = tapSacks(pair);
+  for (let n = 0; n < 200; n++) pair.a.send(0, 53, new Uint8Array(1000).fill(n));
+  await pair.runUntil(() => pair.receivedByB.length === 200, 120_000);
+  assert.deepEqual(
+    pair.receivedByB.map((m) => m.data[0]),
+    Array.from({ length: 200 }, (_, n) => n & 0xff),
+    'exactly once, in order',
+  );
+  assert.ok(pair.link.stats.duplicated > 10);
+  assert.ok(
+    sacks.some(({ sack }) => sack.gapBlocks.length > 0),
+    'gap ack blocks were sent',
+  );
+  assert.ok(
+    sacks.some(({ sack }) => sack.duplicateTsns.length > 0),
+    'duplicate TSNs were reported',
+  );
+  for (const { sack } of sacks) {
+    for (const block of sack.gapBlocks) assert.ok(block.start >= 2 && block.end >= block.start);
+  }
+});
+
+test('Max.Burst (§6.1): a wide-open window still releases at most four packets per event', async () => {
+  const pair = new AssociationPair({ delayMs: 20 });
+  await pair.connect();
+  for (let n = 0; n < 200; n++) pair.a.send(0, 53, new Uint8Array(16 * 1024));
+  await pair.runUntil(() => pair.receivedByB.length === 200, 60_000);
+  assert.ok(pair.a.congestion!.cwnd > 100_000, `cwnd grew to ${pair.a.congestion!.cwnd}`);
+  const before = pair.link.stats.sent;
+  for (let n = 0; n < 64; n++) pair.a.send(0, 53, new Uint8Array(16 * 1024));
+  await settle();
+  assert.equal(pair.link.stats.sent - before, 4);
+  await pair.runUntil(() => pair.receivedByB.length === 264, 60_000);
+});
