@@ -9,6 +9,7 @@
  */
 import { StreamingSha256 } from './hashing.ts';
 import {
+  CHUNK_HEADER_LENGTH,
   type ChunkFrame,
   type ControlMessage,
   chunkCount,
@@ -19,6 +20,7 @@ import {
   FILE_TRANSFER_VERSION,
   type FileDescription,
   FileTransferProtocolError,
+  MIN_CHUNK_SIZE,
   negotiateVersion,
 } from './protocol.ts';
 
@@ -37,6 +39,8 @@ export interface FileTransport {
   bufferedAmount(): number;
   /** Resolves when bufferedAmount has fallen to the low-water mark (or the channel closed). */
   drained(): Promise<void>;
+  /** The largest message the remote peer accepts (RTCSctpTransport.maxMessageSize, RFC 8841 §6), if known. */
+  maxMessageSize?: number;
 }
 
 export type SenderFileState =
@@ -84,7 +88,8 @@ interface SendingFile extends SenderFileProgress {
 
 export class FileSender {
   readonly transferId: string;
-  readonly chunkSize: number;
+  /** Fixed by the first offer (chunk indices must mean the same bytes in every resume). */
+  chunkSize: number;
   readonly #maxBuffered: number;
   readonly #maxUnacked: number;
   readonly #files: SendingFile[];
@@ -92,6 +97,7 @@ export class FileSender {
   #transport: FileTransport | undefined;
   #generation = 0;
   #accepted = false;
+  #offered = false;
   readonly #ackWaiters = new Set<() => void>();
 
   constructor(sources: FileSource[], options: FileSenderOptions) {
@@ -155,6 +161,8 @@ export class FileSender {
           );
           return;
         }
+        if (!this.#offered) this.#fitChunkSize(this.#transport?.maxMessageSize);
+        this.#offered = true;
         this.#send({
           type: 'offer',
           version: FILE_TRANSFER_VERSION,
@@ -180,7 +188,8 @@ export class FileSender {
         if (message.transferId !== this.transferId || !file) return;
         file.sha256 = message.sha256;
         if (message.ok) file.ackedBytes = file.description.size;
-        file.snapshots.clear();
+        // Only the empty state stays, for a receiver that lost everything and asks again from zero.
+        file.snapshots = new Map([[0, new StreamingSha256()]]);
         this.#setState(file, message.ok ? 'verified' : 'failed');
         this.#checkComplete();
         return;
@@ -197,6 +206,15 @@ export class FileSender {
       default:
         return;
     }
+  }
+
+  /** Shrinks the chunks so that a chunk frame fits in one message the remote peer accepts. */
+  #fitChunkSize(maxMessageSize: number | undefined): void {
+    if (!maxMessageSize || maxMessageSize <= 0) return;
+    const fitting = Math.max(MIN_CHUNK_SIZE, Math.min(this.chunkSize, maxMessageSize - CHUNK_HEADER_LENGTH));
+    if (fitting === this.chunkSize) return;
+    this.chunkSize = fitting;
+    for (const file of this.#files) file.chunks = chunkCount(file.description.size, fitting);
   }
 
   /** Stops for good and tells the receiver why. */

@@ -198,3 +198,50 @@ test('a file whose bytes differ from the announced hash is a visible failure, ne
   await senderDone;
   assert.equal(sender.files[0]!.state, 'failed');
 });
+
+test('the sender fits its chunks to the remote maxMessageSize before the first offer', () => {
+  const sent: (string | Uint8Array)[] = [];
+  const sender = new FileSender([source('a.bin', pattern(100_000, 3))], { transferId: 'test-transfer-2' });
+  sender.attach({
+    send: (data) => sent.push(data),
+    bufferedAmount: () => 0,
+    drained: async () => {},
+    maxMessageSize: 16_384 + 7,
+  });
+  sender.handleMessage({ type: 'hello', versions: [1], role: 'receiver' });
+  const offer = decodeFrame(sent.at(-1)!);
+  assert.equal(offer.kind === 'control' && offer.message.type === 'offer' && offer.message.chunkSize, 16_384);
+  assert.equal(sender.chunkSize, 16_384);
+});
+
+test('a receiver that lost its state (a reloaded page) can take the same files again from zero', async () => {
+  const files = [pattern(50_000, 5), pattern(9_000, 7)];
+  const first = setup(files);
+  const firstLink = link(first.sender, first.receiver, { value: 0 });
+  await first.offer;
+  first.receiver.accept([0, 1]);
+  await first.done;
+  firstLink.cut();
+  // A new page: a new receiver with nothing, the same sender.
+  const sinks = new Map<number, MemorySink>();
+  let complete!: () => void;
+  const done = new Promise<void>((resolve) => {
+    complete = resolve;
+  });
+  const receiver = new FileReceiver({
+    openSink: async (file) => {
+      const sink = new MemorySink();
+      sinks.set(file.index, sink);
+      return sink;
+    },
+    onEvent: (e) => {
+      if (e.type === 'offer') setImmediate(() => receiver.accept([0, 1]));
+      if (e.type === 'complete') complete();
+    },
+  });
+  link(first.sender, receiver, { value: 0 });
+  await done;
+  files.forEach((bytes, i) => {
+    assert.equal(sinks.get(i)!.sha256(), createHash('sha256').update(bytes).digest('hex'));
+  });
+});

@@ -1,0 +1,86 @@
+/** Helpers of the file-sharing browser tests: test files with known SHA-256, and the send/accept steps. */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Download, Page } from 'playwright-core';
+import { screenshots, seriousA11yViolations, waitForStatus } from './harness.ts';
+
+/** The issue asks for 200 MiB in one transfer; lower it (DYAD_WEB_TRANSFER_MIB) on a slow machine. */
+export const TRANSFER_BYTES = Number(process.env['DYAD_WEB_TRANSFER_MIB'] ?? 200) * 1024 * 1024;
+
+export type TestFile = { name: string; path: string; size: number; sha256: string };
+
+export function makeFiles(t: { after(fn: () => void): void }, total: number): TestFile[] {
+  const dir = mkdtempSync(join(tmpdir(), 'dyad-web-files-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const sizes = [
+    ['holiday video.bin', Math.floor(total * 0.6)],
+    ['archive.bin', total - Math.floor(total * 0.6) - 1000],
+    ['notes ünïcode.txt', 1000],
+  ] as const;
+  return sizes.map(([name, size]) => {
+    const path = join(dir, name);
+    const hash = createHash('sha256');
+    const fd = openSync(path, 'w');
+    for (let left = size; left > 0; left -= 8 << 20) {
+      const part = randomBytes(Math.min(left, 8 << 20));
+      hash.update(part);
+      writeSync(fd, part);
+    }
+    closeSync(fd);
+    return { name, path, size, sha256: hash.digest('hex') };
+  });
+}
+
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Removes the File System Access API so the receiver uses the service-worker download. */
+export async function withoutFolderPicker(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    Object.defineProperty(window, 'showDirectoryPicker', { value: undefined, configurable: true });
+  });
+}
+
+export async function startSend(sender: Page, url: string, files: TestFile[]): Promise<string> {
+  await sender.goto(`${url}/send`);
+  await sender.setInputFiles(
+    '#file-input',
+    files.map((f) => f.path),
+  );
+  await sender
+    .locator('.file-list .file-row')
+    .nth(files.length - 1)
+    .waitFor();
+  await screenshots(sender, 'send-picked');
+  await sender.getByRole('button', { name: 'Create link' }).click();
+  await waitForStatus(sender, 'Waiting for the receiver');
+  return sender.locator('.link-input').inputValue();
+}
+
+export async function acceptOffer(receiver: Page, files: TestFile[]): Promise<void> {
+  await waitForStatus(receiver, 'The sender offers these files');
+  const names = await receiver.locator('.offer .file-name').allTextContents();
+  assert.deepEqual(
+    names,
+    files.map((f) => f.name),
+  );
+  await screenshots(receiver, 'receive-offer');
+  const violations = await seriousA11yViolations(receiver);
+  assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
+  await receiver.getByRole('button', { name: 'Accept' }).click();
+}
+
+export async function checkDownloads(downloads: Download[], files: TestFile[]): Promise<void> {
+  assert.equal(downloads.length, files.length);
+  for (const [i, download] of downloads.entries()) {
+    assert.equal(download.suggestedFilename(), files[i]!.name);
+    const path = await download.path();
+    assert.equal(await sha256OfFile(path), files[i]!.sha256, `SHA-256 of ${files[i]!.name}`);
+  }
+}
