@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { type Logger, pino } from 'pino';
-import { defaultServerOptions, startServer } from '../server/index.ts';
+import { defaultServerOptions, defaultTurnOptions, startServer, type TurnOptions } from '../server/index.ts';
 import { buildWebAppIfStale } from './web-build.ts';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -14,6 +15,57 @@ function integer(name: string) {
     if (!Number.isInteger(parsed) || parsed < 0)
       throw new Error(`${name} must be a whole number, got "${value}"`);
     return parsed;
+  };
+}
+
+function collectTurnUsers(value: string, previous: Map<string, string> | undefined): Map<string, string> {
+  const separator = value.indexOf(':');
+  if (separator <= 0) throw new Error(`--turn-user takes user:password, got "${value}"`);
+  return new Map(previous).set(value.slice(0, separator), value.slice(separator + 1));
+}
+
+function portRange(value: string): { min: number; max: number } {
+  const match = /^(\d{1,5})-(\d{1,5})$/.exec(value);
+  const [min, max] = [Number(match?.[1]), Number(match?.[2])];
+  if (!match || min < 1 || max > 65_535 || min > max)
+    throw new Error(`--turn-relay-ports takes min-max, got "${value}"`);
+  return { min, max };
+}
+
+type TurnFlags = {
+  host: string;
+  turnPort: number;
+  turnSecret?: string;
+  turnUser?: Map<string, string>;
+  turnTlsPort?: number;
+  turnTlsCert?: string;
+  turnTlsKey?: string;
+  turnRelayAddress?: string;
+  turnRelayPorts?: { min: number; max: number };
+  allowLoopbackPeers?: boolean;
+};
+
+async function turnOptions(flags: TurnFlags): Promise<TurnOptions> {
+  let tls: TurnOptions['tls'];
+  if (flags.turnTlsPort !== undefined) {
+    if (!flags.turnTlsCert || !flags.turnTlsKey)
+      throw new Error('--turn-tls-port needs --turn-tls-cert and --turn-tls-key');
+    tls = {
+      port: flags.turnTlsPort,
+      cert: await readFile(flags.turnTlsCert, 'utf8'),
+      key: await readFile(flags.turnTlsKey, 'utf8'),
+    };
+  }
+  return {
+    ...defaultTurnOptions,
+    host: flags.host,
+    port: flags.turnPort,
+    secret: flags.turnSecret,
+    users: flags.turnUser ?? new Map(),
+    tls,
+    relayAddress: flags.turnRelayAddress,
+    relayPortRange: flags.turnRelayPorts,
+    allowLoopbackPeers: flags.allowLoopbackPeers === true,
   };
 }
 
@@ -71,6 +123,52 @@ export function serveCommand(): Command {
         .argParser(integer('idle-timeout-ms')),
     )
     .addOption(
+      option('--turn-port <port>', 'STUN/TURN port, UDP and TCP (0: any free port)', 'DYAD_TURN_PORT')
+        .default(defaultTurnOptions.port)
+        .argParser(integer('turn-port')),
+    )
+    .addOption(option('--no-turn', 'do not run the STUN/TURN server', 'DYAD_NO_TURN'))
+    .addOption(
+      option(
+        '--turn-secret <secret>',
+        'TURN REST API shared secret (same on every process)',
+        'DYAD_TURN_SECRET',
+      ),
+    )
+    .addOption(
+      option(
+        '--turn-user <user:password>',
+        'fixed long-term TURN credentials (repeatable)',
+        'DYAD_TURN_USER',
+      ).argParser(collectTurnUsers),
+    )
+    .addOption(
+      option('--turn-tls-port <port>', 'turns: (TLS) port', 'DYAD_TURN_TLS_PORT').argParser(
+        integer('turn-tls-port'),
+      ),
+    )
+    .addOption(option('--turn-tls-cert <file>', 'PEM certificate for turns:', 'DYAD_TURN_TLS_CERT'))
+    .addOption(option('--turn-tls-key <file>', 'PEM private key for turns:', 'DYAD_TURN_TLS_KEY'))
+    .addOption(
+      option(
+        '--turn-relay-address <ip>',
+        "this host's address that relays bind and advertise",
+        'DYAD_TURN_RELAY_ADDRESS',
+      ),
+    )
+    .addOption(
+      option('--turn-relay-ports <min-max>', 'UDP port range for relays', 'DYAD_TURN_RELAY_PORTS').argParser(
+        portRange,
+      ),
+    )
+    .addOption(
+      option(
+        '--allow-loopback-peers',
+        'let TURN relay to loopback (tests on one machine; never in production)',
+        'DYAD_ALLOW_LOOPBACK_PEERS',
+      ),
+    )
+    .addOption(
       option(
         '--redis <url>',
         'share rooms with other processes through Redis (redis://host:port)',
@@ -101,9 +199,11 @@ export function serveCommand(): Command {
         messageBurst: flags.messageBurst,
         idleTimeoutMs: flags.idleTimeoutMs,
         redisUrl: flags.redis,
+        turn: flags.turn === false ? undefined : await turnOptions(flags),
         logger,
       });
-      console.log(`Dyad is running: ${server.url}  (signaling: ${server.wsUrl()})`);
+      const turnPort = server.turn ? `, STUN/TURN: ${server.turn.udp.port} UDP+TCP` : '';
+      console.log(`Dyad is running: ${server.url}  (signaling: ${server.wsUrl()}${turnPort})`);
       stopOnSignals(server.close, logger);
     });
 }

@@ -9,6 +9,7 @@ import {
   clientMessageSchemas,
   type IceServerConfigMessage,
   InMemoryRoomBackend,
+  type PeerSession,
   SignalingService,
 } from '../signaling/index.ts';
 import { type Clock, systemClock } from '../util/index.ts';
@@ -16,6 +17,7 @@ import { ServerMetrics } from './metrics.ts';
 import { defaultServerOptions, type ServerOptions } from './options.ts';
 import { RedisRoomBackend } from './redis-room-backend.ts';
 import { SignalingSockets } from './signaling-socket.ts';
+import { startTurnService, type TurnService } from './turn-service.ts';
 
 export type RunningServer = {
   readonly host: string;
@@ -25,6 +27,8 @@ export type RunningServer = {
   /** ws://host:port/<app>/websocket */
   wsUrl(app?: string): string;
   readonly metrics: ServerMetrics;
+  /** The STUN/TURN server, when on. */
+  readonly turn: TurnService['server'] | undefined;
   /** Graceful: server_will_stop to every peer, close 1001, then the HTTP server. */
   close(): Promise<void>;
 };
@@ -53,12 +57,16 @@ export async function startServer(
         })
       : new InMemoryRoomBackend());
   const metrics = new ServerMetrics(backend);
-  const iceServerConfig = (): IceServerConfigMessage => ({
-    command: 'iceServerConfig',
-    stunServerUri: options.iceServerUri,
-    turnServerUsername: '',
-    turnServerCredential: '',
-  });
+  const turn = options.turn ? await startTurnService(options.turn, metrics.registry, logger) : undefined;
+  const iceServerConfig = (session: PeerSession): IceServerConfigMessage =>
+    turn && !options.iceServerUri
+      ? turn.iceServerConfig(session, options.publicHost)
+      : {
+          command: 'iceServerConfig',
+          stunServerUri: options.iceServerUri,
+          turnServerUsername: '',
+          turnServerCredential: '',
+        };
   const service = new SignalingService({
     backend,
     iceServerConfig,
@@ -116,10 +124,12 @@ export async function startServer(
     url: `http://${reachableHost}:${port}`,
     wsUrl: (appName = 'WebRTCAppEE') => `ws://${reachableHost}:${port}/${appName}/websocket`,
     metrics,
+    turn: turn?.server,
     close() {
       closing ??= (async () => {
         await sockets.shutdown(options.shutdownGraceMs);
         await app.close();
+        await turn?.close();
         if (!options.backend) await backend.close();
         logger.info('dyad server stopped');
       })();

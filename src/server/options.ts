@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { RoomBackend } from '../signaling/index.ts';
+import type { TurnOptions } from './turn-service.ts';
 
 export type ServerOptions = {
   host: string;
@@ -9,7 +10,9 @@ export type ServerOptions = {
   webRoot: string | undefined;
   /** When set, `join` needs a room token minted with this secret (`dyad token`). */
   roomTokenSecret: string | undefined;
-  /** What getIceServerConfig answers when no TURN server is configured ('' keeps the SDK's default). */
+  /** The STUN/TURN server run beside signaling (`dyad serve` turns it on); off when undefined. */
+  turn: TurnOptions | undefined;
+  /** Answered to getIceServerConfig instead of our TURN server, e.g. an external one ('' = none). */
   iceServerUri: string;
   /** Host name put in TURN/STUN URIs; by default the one the client used to reach this server. */
   publicHost: string | undefined;
@@ -37,6 +40,7 @@ export const defaultServerOptions: ServerOptions = {
   port: 8080,
   webRoot: undefined,
   roomTokenSecret: undefined,
+  turn: undefined,
   iceServerUri: '',
   publicHost: undefined,
   maxFrameBytes: 64 * 1024,

@@ -9,6 +9,8 @@ export type DyadProcess = {
   pid: number;
   port: number;
   wsUrl: string;
+  /** What it printed on stdout up to listening (the line with its ports). */
+  output: string;
   stop(): Promise<void>;
 };
 
@@ -19,7 +21,19 @@ export type DyadProcess = {
 export async function spawnDyadServe(args: string[] = [], nodeArgs: string[] = []): Promise<DyadProcess> {
   const child = spawn(
     process.execPath,
-    [...nodeArgs, 'bin/dyad.js', 'serve', '--host', '127.0.0.1', '--port', '0', '--no-web-build', ...args],
+    [
+      ...nodeArgs,
+      'bin/dyad.js',
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--turn-port',
+      '0',
+      '--no-web-build',
+      ...args,
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { DYAD_LOG_LEVEL: 'warn', ...process.env } },
   );
   let output = '';
@@ -28,7 +42,7 @@ export async function spawnDyadServe(args: string[] = [], nodeArgs: string[] = [
     child.stdout?.on('data', (chunk: string) => {
       if (process.env.DYAD_TEST_SERVER_OUTPUT) process.stderr.write(chunk);
       output += chunk;
-      const match = /signaling: (ws:\/\/\S+)\)/.exec(output);
+      const match = /signaling: (ws:\/\/[^\s,)]+)/.exec(output);
       if (match?.[1]) resolve(match[1]);
     });
     child.once('exit', (code) =>
@@ -40,6 +54,7 @@ export async function spawnDyadServe(args: string[] = [], nodeArgs: string[] = [
     pid: child.pid!,
     port: Number(new URL(wsUrl).port),
     wsUrl,
+    output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');

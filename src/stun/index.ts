@@ -1,0 +1,83 @@
+/** STUN (RFC 8489): the one message codec of Dyad, shared by the TURN server and client and the ICE agent. */
+export {
+  ALTERNATE_SERVER,
+  addAttribute,
+  addressAttribute,
+  bytesAttribute,
+  defineStunAttribute,
+  ERROR_CODE,
+  FINGERPRINT,
+  flagAttribute,
+  getAttribute,
+  hasAttribute,
+  ICE_CONTROLLED,
+  ICE_CONTROLLING,
+  MAPPED_ADDRESS,
+  MESSAGE_INTEGRITY,
+  MESSAGE_INTEGRITY_SHA256,
+  NONCE,
+  PRIORITY,
+  REALM,
+  SOFTWARE,
+  type StunAttributeCodec,
+  type StunErrorCode,
+  stunAttributeCodec,
+  textAttribute,
+  UNKNOWN_ATTRIBUTES,
+  USE_CANDIDATE,
+  USERHASH,
+  USERNAME,
+  uint32Attribute,
+  uint64Attribute,
+  unknownComprehensionRequired,
+  XOR_MAPPED_ADDRESS,
+} from './attributes.ts';
+export {
+  FINGERPRINT_XOR,
+  HEADER_LENGTH,
+  isComprehensionRequired,
+  MAGIC_COOKIE,
+  StunAttributeType,
+  type StunClass,
+  StunErrorReason,
+  StunMethod,
+  TRANSACTION_ID_LENGTH,
+} from './constants.ts';
+export {
+  longTermKey,
+  type PasswordAlgorithm,
+  prepareCredential,
+  shortTermKey,
+  userHash,
+} from './credentials.ts';
+export { classifyPacket, looksLikeStun, type PacketKind } from './demux.ts';
+export {
+  StunDecodeError,
+  type StunDecodeErrorCode,
+  StunTimeoutError,
+  StunTransactionClosedError,
+} from './errors.ts';
+export { formatIp, type IpFamily, parseIPv4, parseIPv6, parseIp, type TransportAddress } from './ip.ts';
+export {
+  createStunMessage,
+  type DecodedStunMessage,
+  decodeMessageType,
+  decodeStunMessage,
+  encodeMessageType,
+  encodeStunMessage,
+  findAttribute,
+  newTransactionId,
+  type StunAttribute,
+  type StunEncodeOptions,
+  type StunMessage,
+  verifyFingerprint,
+  verifyMessageIntegrity,
+  verifyMessageIntegritySha256,
+} from './message.ts';
+export {
+  retransmitSchedule,
+  StunClientTransactions,
+  type StunClientTransactionsOptions,
+  type StunRetransmitOptions,
+  type StunRetransmitSchedule,
+} from './transaction.ts';
