@@ -176,9 +176,8 @@ export class RedisRoomBackend implements RoomBackend {
     const [status, ...entries] = reply;
     if (status === 'full') return { kind: 'full' };
     if (this.#local.has(member.peerId)) {
-      let memberships = this.#localMemberships.get(room);
-      if (!memberships) this.#localMemberships.set(room, (memberships = new Map()));
-      memberships.set(member.peerId, member.mode);
+      const memberships = this.#localMemberships.get(room) ?? new Map<string, JoinMode>();
+      this.#localMemberships.set(room, memberships.set(member.peerId, member.mode));
     }
     return { kind: status === 'already' ? 'already' : 'joined', members: entries.map(toMember) };
   }

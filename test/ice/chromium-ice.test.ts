@@ -4,10 +4,9 @@
  * controlled, with host addresses visible and hidden behind mDNS names (resolved by multicast DNS, or
  * learnt as peer-reflexive).
  */
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { startServer } from '../../src/server/index.ts';
 import { launchChromium } from '../support/chromium.ts';
-import { findProgram } from '../support/external.ts';
 import { runIceSession } from './browser-session.ts';
 
 type Scenario = { name: string; hidden: boolean; resolve: boolean };
