@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../util/index.ts';
+import { type Clock, seededRandom, type TimerHandle } from '../util/index.ts';
 
 export interface LossyLinkOptions {
   clock: Clock;
@@ -43,7 +43,7 @@ export class LossyLink {
   up = true;
 
   constructor(private readonly options: LossyLinkOptions) {
-    this.#random = mulberry32(options.seed ?? 1);
+    this.#random = seededRandom(options.seed ?? 1);
     this.a = { send: (packet) => this.#send(packet, (p) => this.#receiveB(p)) };
     this.b = { send: (packet) => this.#send(packet, (p) => this.#receiveA(p)) };
   }
@@ -138,16 +138,4 @@ export class LossyLink {
       i = smallest;
     }
   }
-}
-
-/** A small, fast, seeded PRNG (uniform in [0, 1)). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

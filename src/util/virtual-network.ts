@@ -5,6 +5,7 @@
  * Every random choice comes from one seeded generator, so a run with a given seed repeats exactly.
  */
 import type { Clock } from './clock.ts';
+import { seededRandom } from './seeded-random.ts';
 
 export interface VirtualEndpoint {
   readonly address: string;
@@ -49,18 +50,6 @@ export interface VirtualNetworkStats {
 /** The largest UDP payload over IPv4 (65535 - 8 - 20). */
 const maxDatagram = 65_507;
 const firstEphemeralPort = 49_152;
-
-/** mulberry32: a small, fast, seedable generator; good enough to pick losses and delays. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const key = (address: string, port: number) => `${address}|${port}`;
 
