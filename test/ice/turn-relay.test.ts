@@ -3,15 +3,13 @@
  * our TURN server over UDP, TCP and TLS, and coturn's turnserver started by the test. Real loopback sockets.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import type { ConnectionOptions } from 'node:tls';
 import { IceAgent, type IceServer } from '../../src/ice/index.ts';
 import { startTurnServer } from '../../src/turn/index.ts';
+import { makeTestCertificate } from '../support/certificate.ts';
 import { findProgram } from '../support/external.ts';
 import { LoopbackIceTransport } from './loopback-transport.ts';
 
@@ -71,30 +69,16 @@ async function connectThroughRelay(label: string, iceServers: IceServer[], turnT
 }
 
 test('relay-only agents connect through our TURN server over UDP, TCP and TLS', async (t) => {
-  const openssl = findProgram(t, 'openssl', ['/usr/bin/openssl']);
-  if (!openssl) return;
-  const dir = mkdtempSync(join(tmpdir(), 'dyad-ice-turn-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync(
-    openssl,
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'].concat([
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ]),
-    { stdio: 'ignore' },
-  );
-  const cert = readFileSync(join(dir, 'cert.pem'));
+  const certificate = makeTestCertificate(t);
+  if (!certificate) return;
+  const cert = certificate.cert;
   const server = await startTurnServer({
     host: '127.0.0.1',
     port: 0,
     realm: 'dyad.test',
     staticUsers: new Map([['alice', 'wonderland']]),
     allowLoopbackPeers: true,
-    tls: { port: 0, cert, key: readFileSync(join(dir, 'key.pem')) },
+    tls: { port: 0, cert, key: certificate.key },
   });
   t.after(() => server.close());
   const credentials = { username: 'alice', credential: 'wonderland' };

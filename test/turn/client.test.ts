@@ -1,11 +1,8 @@
 // Our TURN client (the ICE agent's) against our server over UDP, TCP and TLS, in virtual time for nonces and
 // refreshes, and against coturn's turnserver.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import type { TransportAddress } from '../../src/stun/index.ts';
 import {
@@ -17,6 +14,7 @@ import {
   type TurnServerAddress,
 } from '../../src/turn/index.ts';
 import { type Clock, systemClock, VirtualClock } from '../../src/util/index.ts';
+import { makeTestCertificate } from '../support/certificate.ts';
 import { findProgram } from '../support/external.ts';
 
 const secret = 'client-test-secret';
@@ -55,32 +53,9 @@ async function exchange(a: TurnClient, b: TurnClient): Promise<void> {
 }
 
 test('TurnClient through our server over UDP, TCP and TLS, long-term and REST credentials', async (t) => {
-  const openssl = findProgram(t, 'openssl', ['/usr/bin/openssl']);
-  if (!openssl) return;
-  const dir = mkdtempSync(join(tmpdir(), 'dyad-turn-client-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync(
-    openssl,
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  const cert = readFileSync(join(dir, 'cert.pem'));
+  const certificate = makeTestCertificate(t);
+  if (!certificate) return;
+  const cert = certificate.cert;
   const server = await startTurnServer({
     host: '127.0.0.1',
     port: 0,
@@ -88,7 +63,7 @@ test('TurnClient through our server over UDP, TCP and TLS, long-term and REST cr
     authSecret: secret,
     staticUsers: new Map([['alice', 'wonderland']]),
     allowLoopbackPeers: true,
-    tls: { port: 0, cert, key: readFileSync(join(dir, 'key.pem')) },
+    tls: { port: 0, cert, key: certificate.key },
   });
   t.after(() => server.close());
   const rest = createTurnRestCredentials(secret, 'bob', 600);

@@ -2,12 +2,11 @@
 // turnutils_uclient for Allocate/Refresh/CreatePermission/ChannelBind/Send/ChannelData, client to client
 // (-y), over UDP, TCP and TLS, with long-term (-u/-w) and TURN REST (-W) credentials.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import { type TestContext, test } from 'node:test';
 import { startTurnServer, type TurnServer } from '../../src/turn/index.ts';
+import { makeTestCertificate } from '../support/certificate.ts';
 import { findProgram } from '../support/external.ts';
 
 const secret = 'interop-shared-secret';
@@ -75,36 +74,13 @@ test('turnutils_stunclient gets its reflexive address from our Binding', async (
 
 test('turnutils_uclient relays client to client through us: UDP/TCP/TLS, long-term and REST', async (t) => {
   const uclient = findProgram(t, 'turnutils_uclient', ['/usr/bin/turnutils_uclient']);
-  const openssl = findProgram(t, 'openssl', ['/usr/bin/openssl']);
-  if (!uclient || !openssl) return;
-  const dir = mkdtempSync(join(tmpdir(), 'dyad-turn-interop-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync(
-    openssl,
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  const certificate = makeTestCertificate(t);
+  if (!uclient || !certificate) return;
   // Each uclient -y run holds 4 allocations, and they all run at once as alice or bob.
   const server = await start(t, {
     allowLoopbackPeers: true,
     quotas: { perUser: 64 },
-    tls: { port: 0, cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) },
+    tls: { port: 0, cert: certificate.cert, key: certificate.key },
   });
   const port = String(server.udp.port);
   const common = ['-y', '-n', '10', '-z', '5', '-l', '200'];

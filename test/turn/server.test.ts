@@ -1,12 +1,8 @@
 // Our TURN server on real loopback sockets: Binding over UDP, TCP and TLS, an allocation over TCP with
 // relaying to a UDP peer, metrics in a prom-client registry, and logs that never carry a secret.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
 import { Registry } from 'prom-client';
@@ -36,7 +32,7 @@ import {
   XOR_PEER_ADDRESS,
   XOR_RELAYED_ADDRESS,
 } from '../../src/turn/index.ts';
-import { findProgram } from '../support/external.ts';
+import { makeTestCertificate } from '../support/certificate.ts';
 
 const secret = 'very-secret-shared-key';
 const password = 'correct horse battery staple';
@@ -73,31 +69,8 @@ function binding(): StunMessage {
 }
 
 test('Binding over UDP, TCP and TLS; TCP allocation relays both ways; metrics; no secrets in logs', async (t) => {
-  const openssl = findProgram(t, 'openssl', ['/usr/bin/openssl']);
-  if (!openssl) return;
-  const dir = mkdtempSync(join(tmpdir(), 'dyad-turn-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync(
-    openssl,
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  const certificate = makeTestCertificate(t);
+  if (!certificate) return;
   const lines: string[] = [];
   const registry = new Registry();
   const server = await startTurnServer({
@@ -107,7 +80,7 @@ test('Binding over UDP, TCP and TLS; TCP allocation relays both ways; metrics; n
     authSecret: secret,
     staticUsers: new Map([['alice', password]]),
     allowLoopbackPeers: true,
-    tls: { port: 0, cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) },
+    tls: { port: 0, cert: certificate.cert, key: certificate.key },
     metricsRegistry: registry,
     logger: logger(lines),
   });
