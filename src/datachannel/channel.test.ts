@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RTCDataChannel } from './channel.ts';
+import { exactArrayBuffer, type RTCDataChannel } from './channel.ts';
 import { RTCErrorEvent } from './errors.ts';
 import { ChannelPair } from './test-channels.ts';
 
@@ -216,4 +216,26 @@ test('a negotiated id beyond the negotiated stream count fails the channel when 
   await pair.connect();
   await pair.runUntil(() => fits.readyState === 'open' && beyond.readyState === 'closed');
   assert.equal(error?.error.errorDetail, 'data-channel-failure');
+});
+
+test('a received message is exactly its bytes, also when it arrives as a view into a larger Node Buffer', () => {
+  const packet = Buffer.from('header|payload|trailer');
+  const view = packet.subarray(7, 14);
+  const buffer = exactArrayBuffer(view);
+  assert.equal(buffer.byteLength, 7);
+  assert.equal(Buffer.from(buffer).toString(), 'payload');
+});
+
+test('in-band channels created before the DTLS role is known take ids of the role set before opening', async () => {
+  const pair = new ChannelPair();
+  const early = pair.a.createDataChannel('early');
+  assert.equal(early.id, null);
+  // Negotiation decided the other way round from the role the transports were made with.
+  pair.a.dtlsRole = 'server';
+  pair.b.dtlsRole = 'client';
+  await pair.connect();
+  assert.equal(early.id! % 2, 1, 'a DTLS server opens channels on odd ids');
+  assert.throws(() => {
+    pair.a.dtlsRole = 'client';
+  }, /fixed once the association is open/);
 });

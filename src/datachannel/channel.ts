@@ -375,7 +375,8 @@ export class RTCDataChannel extends EventTarget {
   }
 }
 
-function exactArrayBuffer(view: Uint8Array): ArrayBuffer {
+/** The bytes of `view` as an ArrayBuffer of exactly their length, for MessageEvent.data. */
+export function exactArrayBuffer(view: Uint8Array): ArrayBuffer {
   if (
     view.byteOffset === 0 &&
     view.byteLength === view.buffer.byteLength &&
@@ -383,5 +384,6 @@ function exactArrayBuffer(view: Uint8Array): ArrayBuffer {
   ) {
     return view.buffer;
   }
-  return view.slice().buffer as ArrayBuffer;
+  // new Uint8Array(view) always copies; view.slice() does not when the view is a Node Buffer.
+  return new Uint8Array(view).buffer;
 }

@@ -54,7 +54,7 @@ export class DataChannelTransport {
   onOpen: (() => void) | undefined;
   onClose: ((error?: SctpAssociationError) => void) | undefined;
   readonly #association: SctpAssociation;
-  readonly #dtlsRole: 'client' | 'server';
+  #dtlsRole: 'client' | 'server';
   readonly #channels = new Map<number, RTCDataChannel>();
   /** Channels created before the association was up and waiting for an id. */
   #waitingForId: RTCDataChannel[] = [];
@@ -86,6 +86,18 @@ export class DataChannelTransport {
       onClose: (error) => this.#associationClosed(error),
     };
     if (association.state === 'established') this.#associationOpened();
+  }
+
+  /**
+   * The DTLS role sets the parity of the ids this side picks (RFC 8832 §6). In-band channels get their
+   * ids only when the association opens (W3C §6.1), so the role may change until then: a peer connection
+   * learns it from the answer, after its first channels were created.
+   */
+  set dtlsRole(role: 'client' | 'server') {
+    if (this.#open && role !== this.#dtlsRole) {
+      throw new DOMException('the DTLS role is fixed once the association is open', 'InvalidStateError');
+    }
+    this.#dtlsRole = role;
   }
 
   /** The largest message the peer accepts (its max-message-size). */

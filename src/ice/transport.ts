@@ -117,10 +117,9 @@ export class NodeIceTransport implements IceTransport {
 
   bind(address: string): Promise<IceSocket> {
     return new Promise((resolve, reject) => {
-      const socket = createSocket({
-        type: addressFamily(address) === 'IPv6' ? 'udp6' : 'udp4',
-        ipv6Only: true,
-      });
+      const ipv6 = addressFamily(address) === 'IPv6';
+      // ipv6Only keeps an IPv6 socket from also taking IPv4-mapped traffic; on an IPv4 socket it is an error.
+      const socket = createSocket(ipv6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
       socket.once('error', reject);
       socket.bind({ address, port: 0 }, () => {
         socket.off('error', reject);

@@ -94,6 +94,18 @@ export class SctpAssociation {
     return this.#options.remoteMaxMessageSize;
   }
 
+  /**
+   * What the session descriptions say of the peer (RFC 8841): its SCTP port, which must be known before
+   * the association starts, and its max-message-size, which a renegotiation may change.
+   */
+  setRemoteParameters(parameters: { port?: number; maxMessageSize?: number }): void {
+    if (parameters.port !== undefined && parameters.port !== this.#options.remotePort) {
+      if (this.#state !== 'closed') throw new SctpAssociationError('the remote SCTP port is fixed once started');
+      this.#options.remotePort = parameters.port;
+    }
+    if (parameters.maxMessageSize !== undefined) this.#options.remoteMaxMessageSize = parameters.maxMessageSize;
+  }
+
   /** The current retransmission timeout and smoothed RTT (RFC 9260 §6.3.1). */
   get rto(): { rto: number; srtt: number | undefined } {
     const state = this.#data?.sender.rto ?? initialRtoState(this.#options.rto);
