@@ -100,10 +100,12 @@ export class SctpAssociation {
    */
   setRemoteParameters(parameters: { port?: number; maxMessageSize?: number }): void {
     if (parameters.port !== undefined && parameters.port !== this.#options.remotePort) {
-      if (this.#state !== 'closed') throw new SctpAssociationError('the remote SCTP port is fixed once started');
+      if (this.#state !== 'closed')
+        throw new SctpAssociationError('the remote SCTP port is fixed once started');
       this.#options.remotePort = parameters.port;
     }
-    if (parameters.maxMessageSize !== undefined) this.#options.remoteMaxMessageSize = parameters.maxMessageSize;
+    if (parameters.maxMessageSize !== undefined)
+      this.#options.remoteMaxMessageSize = parameters.maxMessageSize;
   }
 
   /** The current retransmission timeout and smoothed RTT (RFC 9260 §6.3.1). */

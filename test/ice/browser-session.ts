@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { isMdnsName } from '../../src/ice/index.ts';
 import type { RunningServer } from '../../src/server/index.ts';
+import { LoopbackIceTransport } from '../support/loopback-ice.ts';
 import { AntMediaIcePeer } from './antmedia-ice-peer.ts';
-import { LoopbackIceTransport } from './loopback-transport.ts';
 
 declare global {
   interface Window {
@@ -79,35 +78,6 @@ async function sendGarbage(address: string, port: number): Promise<void> {
 
 export const isLoopback = (c: { address: string }) => c.address === '::1' || c.address.startsWith('127.');
 
-/**
- * Whether multicast DNS can work here: a datagram sent to 224.0.0.251:5353 comes back to a member of the
- * group on this host (IP_MULTICAST_LOOP). Containers without a multicast route cannot resolve names.
- */
-export function multicastAvailable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket({ type: 'udp4', reuseAddr: true });
-    const probe = Buffer.from(`dyad-mdns-probe-${process.pid}-${Date.now()}`);
-    const finish = (available: boolean) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(available);
-    };
-    const timer = setTimeout(() => finish(false), 500);
-    socket.on('error', () => finish(false));
-    socket.on('message', (message) => {
-      if (message.equals(probe)) finish(true);
-    });
-    socket.bind(5353, () => {
-      try {
-        socket.addMembership('224.0.0.251');
-        socket.send(probe, 5353, '224.0.0.251');
-      } catch {
-        finish(false);
-      }
-    });
-  });
-}
-
 /** What a Playwright page can do, as far as these tests need. */
 export interface BrowserPage {
   evaluate<T, A>(fn: (arg: A) => T | Promise<T>, arg: A): Promise<T>;
@@ -118,10 +88,6 @@ export interface SessionOptions {
   readonly server: RunningServer;
   readonly room: string;
   readonly role: 'controlling' | 'controlled';
-  /** The browser hides host addresses behind mDNS names. */
-  readonly hidden: boolean;
-  /** Our agent may resolve mDNS names. */
-  readonly resolve: boolean;
 }
 
 async function poll(
@@ -142,20 +108,21 @@ async function poll(
 /**
  * One ICE session: whoever joins the room first gets `start` and offers (JSEP: the offerer controls). Asserts
  * the browser's iceConnectionState reaches connected, our agent's role and selection, that malformed STUN
- * is dropped and counted while the session carries on, and how mDNS names were handled.
+ * is dropped and counted while the session carries on.
  */
 export async function runIceSession(page: BrowserPage, options: SessionOptions): Promise<void> {
-  const { server, room, role, hidden, resolve, browserName } = options;
+  const { server, room, role, browserName } = options;
   const node = () =>
     new AntMediaIcePeer({
       wsUrl: server.wsUrl(),
       room,
       agent: {
-        transport: new LoopbackIceTransport({ mdns: resolve, mdnsTimeoutMs: 1000 }),
+        // No multicast DNS: tests send nothing off this machine, and the browser shows host addresses.
+        transport: new LoopbackIceTransport(),
         includeLoopback: true,
       },
-      // Loopback only, except hidden names, which stand for this host's own addresses.
-      acceptCandidate: (c) => (hidden ? isMdnsName(c.address) : isLoopback(c)),
+      // Only loopback addresses are test targets.
+      acceptCandidate: isLoopback,
     });
   let peer: AntMediaIcePeer | undefined;
   const started = Date.now();
@@ -198,8 +165,7 @@ export async function runIceSession(page: BrowserPage, options: SessionOptions):
     console.log(
       `[${browserName} ${room}] ${states.join('>')} after ${elapsed} ms; our agent ${agent.state} ` +
         `(${agent.role}) on ${pair?.local.candidate.address} -> ${pair?.remote.address} ` +
-        `(${pair?.remote.candidate.type}); mDNS resolved ${counters.mdnsResolved}, unresolved ` +
-        `${counters.mdnsUnresolved}; the browser offered ${browserCandidates.length} candidates`,
+        `(${pair?.remote.candidate.type}); the browser offered ${browserCandidates.length} candidates`,
     );
     assert.equal(agent.role, role);
     assert.ok(pair, 'our agent selected a pair');
@@ -212,17 +178,7 @@ export async function runIceSession(page: BrowserPage, options: SessionOptions):
       await page.evaluate(() => window.pc.iceConnectionState, undefined),
       /^(connected|completed)$/,
     );
-    const hiddenCount = browserCandidates.filter((c) => / [0-9a-f-]+\.local /.test(c)).length;
-    if (hidden) {
-      assert.ok(hiddenCount > 0, 'the browser hid its host addresses behind mDNS names');
-      if (!resolve) assert.equal(pair.remote.candidate.type, 'prflx');
-      else if (await multicastAvailable())
-        assert.ok(counters.mdnsResolved > 0, 'names resolved by multicast DNS');
-      else
-        console.warn('\n*** no multicast route here: mDNS names were left to peer-reflexive learning ***\n');
-    } else {
-      assert.equal(hiddenCount, 0);
-    }
+    assert.equal(browserCandidates.filter((c) => / [0-9a-f-]+\.local /.test(c)).length, 0);
   } finally {
     peer?.close();
   }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IceAgent } from '../../src/ice/index.ts';
-import { LoopbackIceTransport } from './loopback-transport.ts';
+import { LoopbackIceTransport } from '../support/loopback-ice.ts';
 
 function waitFor(condition: () => boolean, limitMs: number): Promise<void> {
   const started = Date.now();
@@ -21,7 +21,7 @@ function waitFor(condition: () => boolean, limitMs: number): Promise<void> {
 
 test('two agents connect over real loopback sockets and exchange datagrams', async (t) => {
   const make = (role: 'controlling' | 'controlled') =>
-    new IceAgent({ role, includeLoopback: true, transport: new LoopbackIceTransport({ mdns: false }) });
+    new IceAgent({ role, includeLoopback: true, transport: new LoopbackIceTransport() });
   const a = make('controlling');
   const b = make('controlled');
   t.after(() => {

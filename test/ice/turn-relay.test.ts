@@ -11,7 +11,7 @@ import { IceAgent, type IceServer } from '../../src/ice/index.ts';
 import { startTurnServer } from '../../src/turn/index.ts';
 import { makeTestCertificate } from '../support/certificate.ts';
 import { findProgram } from '../support/external.ts';
-import { LoopbackIceTransport } from './loopback-transport.ts';
+import { LoopbackIceTransport } from '../support/loopback-ice.ts';
 
 function waitFor(what: string, condition: () => boolean, limitMs: number): Promise<void> {
   const started = Date.now();
@@ -33,7 +33,7 @@ async function connectThroughRelay(label: string, iceServers: IceServer[], turnT
       iceServers,
       iceTransportPolicy: 'relay',
       ...(turnTls ? { turnTls } : {}),
-      transport: new LoopbackIceTransport({ mdns: false }),
+      transport: new LoopbackIceTransport(),
     });
   const a = make('controlling');
   const b = make('controlled');
@@ -98,7 +98,7 @@ test('relay-only agents connect through our TURN server over UDP, TCP and TLS', 
   const refused = new IceAgent({
     iceServers: [{ urls: `turn:127.0.0.1:${server.udp.port}`, username: 'alice', credential: 'wrong' }],
     iceTransportPolicy: 'relay',
-    transport: new LoopbackIceTransport({ mdns: false }),
+    transport: new LoopbackIceTransport(),
   });
   await refused.gather();
   assert.deepEqual(refused.localCandidates, []);

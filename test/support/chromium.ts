@@ -18,6 +18,9 @@ export const chromiumArgs = [
   '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection',
+  // No mDNS names for host candidates: registering them makes Chromium announce them by multicast on the
+  // LAN interface, and tests may send nothing off this machine.
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
 /**

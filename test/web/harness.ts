@@ -42,9 +42,6 @@ export async function startWebServer(t: TestContext, port = 0): Promise<RunningS
 /** Debian's Chromium with the shared flags plus what the web app's pages need. */
 export function launchBrowser(t: TestContext, extraArgs: string[] = []): Promise<Browser | undefined> {
   return launchChromium(t, [
-    // Pages without camera permission (file transfer, camera denied) would otherwise hide host addresses
-    // behind mDNS names, which this sandbox cannot resolve.
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
     // getDisplayMedia picks the fake screen without a picker.
     '--auto-select-desktop-capture-source=Entire screen',
     ...extraArgs,

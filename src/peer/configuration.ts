@@ -1,0 +1,170 @@
+/**
+ * W3C WebRTC §4.2 RTCConfiguration: validation on construction (§4.4.1.1 step "set a configuration")
+ * and the rules of setConfiguration (§4.4.1.2), which refuse changes to what cannot change.
+ */
+import { type IceAgentOptions, type IceTransport, parseIceServerUrl } from '../ice/index.ts';
+import type { Clock } from '../util/index.ts';
+import { dtlsCertificateOf, generateRtcCertificate, RTCCertificate } from './certificate.ts';
+
+export type RTCIceTransportPolicy = 'relay' | 'all';
+export type RTCBundlePolicy = 'balanced' | 'max-compat' | 'max-bundle';
+export type RTCRtcpMuxPolicy = 'require';
+
+export interface RTCIceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface RTCConfiguration {
+  iceServers?: RTCIceServer[];
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  bundlePolicy?: RTCBundlePolicy;
+  rtcpMuxPolicy?: RTCRtcpMuxPolicy;
+  certificates?: RTCCertificate[];
+  iceCandidatePoolSize?: number;
+}
+
+/** The configuration with every default filled in, as getConfiguration returns it. */
+export interface ResolvedConfiguration {
+  iceServers: RTCIceServer[];
+  iceTransportPolicy: RTCIceTransportPolicy;
+  bundlePolicy: RTCBundlePolicy;
+  rtcpMuxPolicy: RTCRtcpMuxPolicy;
+  certificates: RTCCertificate[];
+  iceCandidatePoolSize: number;
+}
+
+const transportPolicies: readonly string[] = ['relay', 'all'];
+const bundlePolicies: readonly string[] = ['balanced', 'max-compat', 'max-bundle'];
+
+/**
+ * W3C §4.4.1.1 "set a configuration" for a new connection: enum values checked as WebIDL would (TypeError),
+ * ICE server URLs parsed (SyntaxError), TURN credentials required (InvalidAccessError), expired
+ * certificates refused (InvalidAccessError), and a certificate generated when none is given.
+ */
+export function resolveConfiguration(
+  configuration: RTCConfiguration = {},
+  now = Date.now(),
+): ResolvedConfiguration {
+  const iceTransportPolicy = configuration.iceTransportPolicy ?? 'all';
+  if (!transportPolicies.includes(iceTransportPolicy))
+    throw new TypeError(`bad iceTransportPolicy ${iceTransportPolicy}`);
+  const bundlePolicy = configuration.bundlePolicy ?? 'balanced';
+  if (!bundlePolicies.includes(bundlePolicy)) throw new TypeError(`bad bundlePolicy ${bundlePolicy}`);
+  const rtcpMuxPolicy = configuration.rtcpMuxPolicy ?? 'require';
+  // W3C §4.2.4: 'require' is the only value left in the enum; RFC 8829 §4.1.1 needs rtcp-mux.
+  if (rtcpMuxPolicy !== 'require') throw new TypeError(`bad rtcpMuxPolicy ${rtcpMuxPolicy}`);
+  const iceCandidatePoolSize = configuration.iceCandidatePoolSize ?? 0;
+  if (!Number.isInteger(iceCandidatePoolSize) || iceCandidatePoolSize < 0 || iceCandidatePoolSize > 255)
+    throw new TypeError('iceCandidatePoolSize is an octet');
+  const iceServers = (configuration.iceServers ?? []).map(validateIceServer);
+  let certificates = configuration.certificates ?? [];
+  for (const certificate of certificates) {
+    if (!(certificate instanceof RTCCertificate)) throw new TypeError('certificates must be RTCCertificates');
+    if (certificate.expires <= now) throw new DOMException('certificate has expired', 'InvalidAccessError');
+  }
+  if (certificates.length === 0)
+    certificates = [generateRtcCertificate({ name: 'ECDSA', namedCurve: 'P-256' })];
+  return {
+    iceServers,
+    iceTransportPolicy,
+    bundlePolicy,
+    rtcpMuxPolicy,
+    certificates: [...certificates],
+    iceCandidatePoolSize,
+  };
+}
+
+/** W3C §4.4.1.1 step 4 (validate an RTCIceServer). */
+function validateIceServer(server: RTCIceServer): RTCIceServer {
+  const urls = typeof server.urls === 'string' ? [server.urls] : [...server.urls];
+  if (urls.length === 0) throw new SyntaxError('an ICE server needs at least one URL');
+  for (const url of urls) {
+    let parsed: ReturnType<typeof parseIceServerUrl>;
+    try {
+      parsed = parseIceServerUrl(url);
+    } catch {
+      throw new DOMException(`bad ICE server URL ${url}`, 'SyntaxError');
+    }
+    if (
+      (parsed.scheme === 'turn' || parsed.scheme === 'turns') &&
+      (server.username === undefined || server.credential === undefined)
+    )
+      throw new DOMException(`${url} needs a username and a credential`, 'InvalidAccessError');
+  }
+  const copy: RTCIceServer = { urls: typeof server.urls === 'string' ? server.urls : urls };
+  if (server.username !== undefined) copy.username = server.username;
+  if (server.credential !== undefined) copy.credential = server.credential;
+  return copy;
+}
+
+/**
+ * W3C §4.4.1.2 setConfiguration: a new configuration may change ICE servers and the transport policy;
+ * certificates, bundle and rtcp-mux policies are fixed (InvalidModificationError), and so is the candidate
+ * pool size once a local description was set.
+ */
+export function updateConfiguration(
+  current: ResolvedConfiguration,
+  configuration: RTCConfiguration,
+  localDescriptionSet: boolean,
+): ResolvedConfiguration {
+  if (configuration.certificates !== undefined) {
+    const same =
+      configuration.certificates.length === current.certificates.length &&
+      configuration.certificates.every((certificate, i) => certificate === current.certificates[i]);
+    if (!same) throw invalidModification('certificates cannot change');
+  }
+  const resolved = resolveConfiguration({ ...configuration, certificates: current.certificates });
+  if (resolved.bundlePolicy !== current.bundlePolicy) throw invalidModification('bundlePolicy cannot change');
+  if (resolved.rtcpMuxPolicy !== current.rtcpMuxPolicy)
+    throw invalidModification('rtcpMuxPolicy cannot change');
+  if (localDescriptionSet && resolved.iceCandidatePoolSize !== current.iceCandidatePoolSize)
+    throw invalidModification('iceCandidatePoolSize cannot change after setLocalDescription');
+  return resolved;
+}
+
+function invalidModification(message: string): DOMException {
+  return new DOMException(message, 'InvalidModificationError');
+}
+
+/** The DTLS certificate the connection uses: the first one (W3C §4.2.1 lets us pick). */
+export function connectionCertificate(configuration: ResolvedConfiguration) {
+  return dtlsCertificateOf(configuration.certificates[0]!);
+}
+
+/** Non-standard settings (the second constructor argument), kept out of RTCConfiguration like Pion's SettingEngine. */
+export interface PeerConnectionOptions {
+  clock?: Clock;
+  /** Sockets for ICE (a VirtualIceTransport in tests); real UDP sockets by default. */
+  iceTransport?: IceTransport;
+  /** Gather loopback addresses too (two peers on one machine). */
+  includeLoopback?: boolean;
+  /** Gather IPv6 addresses (default true). */
+  ipv6?: boolean;
+  /** Our a=max-message-size: the largest message we accept (RFC 8841 §6), 256 KiB by default. */
+  maxMessageSize?: number;
+}
+
+/**
+ * The ICE agent's options. Servers and the transport policy are read at each gathering, so what
+ * setConfiguration changes applies from the next ICE restart (W3C §4.4.1.2).
+ */
+export function iceAgentOptions(
+  options: PeerConnectionOptions,
+  configuration: () => ResolvedConfiguration,
+): IceAgentOptions {
+  return {
+    role: 'controlling',
+    ...(options.clock && { clock: options.clock }),
+    ...(options.iceTransport && { transport: options.iceTransport }),
+    includeLoopback: options.includeLoopback ?? false,
+    ipv6: options.ipv6 ?? true,
+    get iceServers() {
+      return configuration().iceServers;
+    },
+    get iceTransportPolicy() {
+      return configuration().iceTransportPolicy;
+    },
+  };
+}

@@ -1,0 +1,561 @@
+/**
+ * W3C WebRTC §4 RTCPeerConnection for data channels: JSEP offer/answer (RFC 8829) over the signaling
+ * state machine, one bundled data section carried by ICE, DTLS and SCTP (transports.ts), the operations
+ * chain, negotiation-needed, configuration, states and events. Media is the next part of Dyad.
+ */
+import { randomBytes } from 'node:crypto';
+import type { RTCDataChannel, RTCDataChannelInit } from '../datachannel/index.ts';
+import { RTCError } from '../datachannel/index.ts';
+import { generateIceParameters, type IceParameters } from '../ice/index.ts';
+import type { IceCandidate } from '../sdp/index.ts';
+import { candidateObject, checkCandidateInit, resolveRemoteCandidate } from './candidates.ts';
+import {
+  generateRtcCertificate,
+  type KeygenAlgorithm,
+  notSupported,
+  type RTCCertificate,
+} from './certificate.ts';
+import {
+  connectionCertificate,
+  iceAgentOptions,
+  type PeerConnectionOptions,
+  type ResolvedConfiguration,
+  type RTCConfiguration,
+  resolveConfiguration,
+  updateConfiguration,
+} from './configuration.ts';
+import { isSdpParseError, type RemoteDescription, readRemoteDescription } from './description.ts';
+import { RTCDataChannelEvent, RTCPeerConnectionIceEvent } from './events.ts';
+import {
+  type AppliedRemoteDescription,
+  answerMatchesOffer,
+  type LocalDescription,
+  makeAnswer,
+  makeOffer,
+  withCandidates,
+} from './negotiation.ts';
+import { NegotiationNeeded } from './negotiation-needed.ts';
+import { OperationsChain } from './operations.ts';
+import {
+  applyRemoteIce,
+  applyTransportNegotiation,
+  connectionStateOf,
+  type RTCIceConnectionState,
+  type RTCIceGatheringState,
+  type RTCPeerConnectionState,
+} from './peer-state.ts';
+import { defineEventHandlers, type RTCDtlsTransport, type RTCSctpTransport } from './rtc-transports.ts';
+import {
+  type RTCIceCandidate,
+  type RTCIceCandidateInit,
+  RTCSessionDescription,
+  type RTCSessionDescriptionInit,
+} from './session-description.ts';
+import {
+  implicitLocalType,
+  invalidState,
+  needsImplicitRollback,
+  nextSignalingState,
+  type RTCSignalingState,
+} from './signaling-state.ts';
+import { ChannelTracker, collectStats, type RTCStatsReport } from './stats.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE, TransportStack } from './transports.ts';
+
+export type { PeerConnectionOptions };
+
+const MEDIA_NEXT_PART = 'media (tracks, senders, receivers, transceivers) comes in the next part of Dyad';
+
+type Handler = ((event: Event) => void) | null;
+
+export class RTCPeerConnection extends EventTarget {
+  declare onnegotiationneeded: Handler;
+  declare onicecandidate: ((event: RTCPeerConnectionIceEvent) => void) | null;
+  declare onicecandidateerror: Handler;
+  declare onsignalingstatechange: Handler;
+  declare oniceconnectionstatechange: Handler;
+  declare onicegatheringstatechange: Handler;
+  declare onconnectionstatechange: Handler;
+  declare ondatachannel: ((event: RTCDataChannelEvent) => void) | null;
+  declare ontrack: Handler;
+  /** W3C §4.10: a certificate to pass in RTCConfiguration.certificates. */
+  static async generateCertificate(keygenAlgorithm: KeygenAlgorithm): Promise<RTCCertificate> {
+    return generateRtcCertificate(keygenAlgorithm);
+  }
+
+  #configuration: ResolvedConfiguration;
+  readonly #options: PeerConnectionOptions;
+  readonly #stack: TransportStack;
+  readonly #dtlsTransport: RTCDtlsTransport;
+  readonly #operations: OperationsChain;
+  #signalingState: RTCSignalingState = 'stable';
+  #iceGatheringState: RTCIceGatheringState = 'new';
+  #iceConnectionState: RTCIceConnectionState = 'new';
+  #connectionState: RTCPeerConnectionState = 'new';
+  #pendingLocal: LocalDescription | undefined;
+  #currentLocal: LocalDescription | undefined;
+  #pendingRemote: AppliedRemoteDescription | undefined;
+  #currentRemote: AppliedRemoteDescription | undefined;
+  #lastOffer: LocalDescription | undefined;
+  #lastAnswer: LocalDescription | undefined;
+  #wantsData = false;
+  readonly #negotiationNeeded: NegotiationNeeded;
+  /** W3C §4.4.1.1 [[LocalIceCredentialsToReplace]], set by restartIce(). */
+  #credentialsToReplace: IceParameters | undefined;
+  #restartCredentials: IceParameters | undefined;
+  readonly #sessionId = (randomBytes(8).readBigUInt64BE() >> 2n).toString();
+  #sessionVersion = 1;
+  #localCandidates: IceCandidate[] = [];
+  #endOfCandidates = false;
+  #isClosed = false;
+  readonly #channels = new ChannelTracker();
+
+  constructor(configuration: RTCConfiguration = {}, options: PeerConnectionOptions = {}) {
+    super();
+    this.#configuration = resolveConfiguration(configuration);
+    this.#options = options;
+    this.#negotiationNeeded = new NegotiationNeeded({
+      isClosed: () => this.#isClosed,
+      busy: () => this.#operations.length > 0,
+      stable: () => this.#signalingState === 'stable',
+      needed: () => this.#checkNegotiationNeeded(),
+      fire: () => this.dispatchEvent(new Event('negotiationneeded')),
+    });
+    this.#operations = new OperationsChain(
+      () => this.#isClosed,
+      () => this.#negotiationNeeded.chainEmptied(),
+    );
+    const stack = new TransportStack({
+      ice: iceAgentOptions(options, () => this.#configuration),
+      certificate: connectionCertificate(this.#configuration),
+      clock: options.clock,
+      ourMaxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+      candidateOf: (candidate) => candidateObject(candidate, this.#dataMid()),
+      onDataChannel: (channel) => {
+        this.#channels.track(channel);
+        this.dispatchEvent(new RTCDataChannelEvent('datachannel', { channel }));
+      },
+      onStateChange: () => this.#updateStates(),
+    });
+    this.#stack = stack;
+    this.#dtlsTransport = stack.dtlsTransport;
+    stack.ice.on('candidate', (candidate) => this.#onLocalCandidate(candidate));
+    stack.ice.on('gatheringstatechange', (state) => {
+      if (this.#isClosed || this.#iceGatheringState === state) return;
+      this.#iceGatheringState = state;
+      this.dispatchEvent(new Event('icegatheringstatechange'));
+    });
+  }
+
+  // ---- Attributes (W3C §4.4.2) ----
+
+  get signalingState(): RTCSignalingState {
+    return this.#signalingState;
+  }
+  get iceGatheringState(): RTCIceGatheringState {
+    return this.#iceGatheringState;
+  }
+  get iceConnectionState(): RTCIceConnectionState {
+    return this.#iceConnectionState;
+  }
+  get connectionState(): RTCPeerConnectionState {
+    return this.#connectionState;
+  }
+  get localDescription(): RTCSessionDescription | null {
+    return this.pendingLocalDescription ?? this.currentLocalDescription;
+  }
+  get currentLocalDescription(): RTCSessionDescription | null {
+    return this.#localDescriptionObject(this.#currentLocal);
+  }
+  get pendingLocalDescription(): RTCSessionDescription | null {
+    return this.#localDescriptionObject(this.#pendingLocal);
+  }
+  get remoteDescription(): RTCSessionDescription | null {
+    return this.pendingRemoteDescription ?? this.currentRemoteDescription;
+  }
+  get currentRemoteDescription(): RTCSessionDescription | null {
+    const remote = this.#currentRemote;
+    return remote ? new RTCSessionDescription({ type: remote.type, sdp: remote.sdp }) : null;
+  }
+  get pendingRemoteDescription(): RTCSessionDescription | null {
+    const remote = this.#pendingRemote;
+    return remote ? new RTCSessionDescription({ type: remote.type, sdp: remote.sdp }) : null;
+  }
+  /** W3C §4.4.2: null before a remote description, then whether it says a=ice-options:trickle. */
+  get canTrickleIceCandidates(): boolean | null {
+    const remote = (this.#pendingRemote ?? this.#currentRemote)?.remote;
+    if (!remote) return null;
+    const { parsed } = remote;
+    const trickle = (attributes: typeof parsed.attributes) =>
+      attributes.some((a) => a.type === 'ice-options' && a.options.includes('trickle'));
+    return trickle(parsed.attributes) || parsed.media.some((media) => trickle(media.attributes));
+  }
+  get sctp(): RTCSctpTransport | null {
+    return this.#stack.sctp ?? null;
+  }
+
+  // ---- Offer/answer (W3C §4.4.1.5, §4.4.1.6) ----
+
+  createOffer(options: { iceRestart?: boolean } = {}): Promise<RTCSessionDescriptionInit> {
+    return this.#operations.chain(async () => {
+      if (options.iceRestart) this.restartIce();
+      const offer = makeOffer(this.#offerContext(this.#currentLocal?.parameters.sections ?? []));
+      this.#lastOffer = offer;
+      return { type: 'offer', sdp: offer.sdp };
+    });
+  }
+
+  createAnswer(): Promise<RTCSessionDescriptionInit> {
+    return this.#operations.chain(async () => {
+      const answer = this.#createAnswer();
+      return { type: 'answer', sdp: answer.sdp };
+    });
+  }
+
+  #createAnswer(): LocalDescription {
+    const state = this.#signalingState;
+    const remote = this.#pendingRemote;
+    if ((state !== 'have-remote-offer' && state !== 'have-local-pranswer') || !remote)
+      throw invalidState(`cannot create an answer in state ${state}`);
+    const previous = this.#currentRemote?.remote.data?.usernameFragment;
+    const restarts = previous !== undefined && previous !== remote.remote.data?.usernameFragment;
+    const answer = makeAnswer(this.#offerContext([], restarts), remote.remote);
+    this.#lastAnswer = answer;
+    return answer;
+  }
+
+  setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void> {
+    return this.#operations.chain(async () => {
+      const type = description?.type ?? implicitLocalType(this.#signalingState);
+      if (type === 'rollback') {
+        this.#setSignalingState(nextSignalingState(this.#signalingState, 'local', 'rollback'));
+        this.#pendingLocal = undefined;
+        return;
+      }
+      const sdp = description?.sdp ?? '';
+      let local: LocalDescription;
+      if (type === 'offer') {
+        nextSignalingState(this.#signalingState, 'local', type);
+        if (sdp !== '' && sdp !== this.#lastOffer?.sdp)
+          throw new DOMException(
+            'the offer is not the last one createOffer made',
+            'InvalidModificationError',
+          );
+        local =
+          sdp === ''
+            ? makeOffer(this.#offerContext(this.#currentLocal?.parameters.sections ?? []))
+            : this.#lastOffer!;
+      } else {
+        nextSignalingState(this.#signalingState, 'local', type);
+        if (sdp !== '' && sdp !== this.#lastAnswer?.sdp)
+          throw new DOMException(
+            'the answer is not the last one createAnswer made',
+            'InvalidModificationError',
+          );
+        local = sdp === '' ? this.#createAnswer() : this.#lastAnswer!;
+        local = { ...local, type };
+      }
+      this.#applyLocal(local);
+    });
+  }
+
+  #applyLocal(local: LocalDescription): void {
+    const next = nextSignalingState(this.#signalingState, 'local', local.type);
+    const ice = this.#stack.ice;
+    const { usernameFragment, password } = local.parameters;
+    if (ice.localParameters.usernameFragment !== usernameFragment) {
+      // RFC 8445 §9: new credentials restart ICE; candidates are gathered again.
+      this.#localCandidates = [];
+      this.#endOfCandidates = false;
+      ice.restart({ usernameFragment, password }).catch(() => {});
+      // The restart forgets the peer's credentials; an answer keeps those of the offer it answers.
+      const answered = local.type === 'offer' ? undefined : this.#pendingRemote;
+      if (answered) applyRemoteIce(ice, answered.remote, 'answer', answered.trickled);
+    } else if (ice.gatheringState === 'new' && local.parameters.sections.some((s) => s.data)) {
+      ice.gather().catch(() => {});
+    }
+    if (local.type === 'offer') {
+      // RFC 8445 §6.1.1 and RFC 8829 §5.2.1: the offerer controls, unless the peer is ice-lite.
+      if (!ice.remoteParameters && !this.#currentRemote?.remote.iceLite) ice.setRole('controlling');
+      this.#pendingLocal = local;
+    } else if (local.type === 'answer') {
+      this.#currentLocal = local;
+      this.#currentRemote = this.#pendingRemote;
+      this.#pendingLocal = undefined;
+      this.#pendingRemote = undefined;
+    } else {
+      this.#pendingLocal = local;
+    }
+    if (local.type !== 'offer') this.#negotiateTransport();
+    this.#setSignalingState(next);
+  }
+
+  setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    if (!description || !['offer', 'answer', 'pranswer', 'rollback'].includes(description.type))
+      return Promise.reject(new TypeError('a description needs a type'));
+    return this.#operations.chain(async () => {
+      const { type } = description;
+      if (type === 'rollback') {
+        const next = nextSignalingState(this.#signalingState, 'remote', 'rollback');
+        this.#pendingLocal = undefined;
+        this.#pendingRemote = undefined;
+        this.#setSignalingState(next);
+        return;
+      }
+      // W3C §4.4.1.6: the state is checked before the description is parsed.
+      if (!needsImplicitRollback(this.#signalingState, 'remote', type))
+        nextSignalingState(this.#signalingState, 'remote', type);
+      let remote: RemoteDescription;
+      try {
+        remote = readRemoteDescription(description.sdp ?? '');
+      } catch (error) {
+        if (!isSdpParseError(error)) throw error;
+        throw new RTCError({ errorDetail: 'sdp-syntax-error', sdpLineNumber: error.line }, error.message);
+      }
+      if (needsImplicitRollback(this.#signalingState, 'remote', type)) {
+        this.#pendingLocal = undefined;
+        this.#setSignalingState('stable');
+      }
+      const next = nextSignalingState(this.#signalingState, 'remote', type);
+      if (
+        type !== 'offer' &&
+        !answerMatchesOffer(this.#pendingLocal?.parameters.sections ?? [], remote.sections)
+      )
+        throw new DOMException('the answer does not have the sections of the offer', 'InvalidAccessError');
+      const applied: AppliedRemoteDescription = { type, sdp: description.sdp ?? '', remote, trickled: [] };
+      applyRemoteIce(this.#stack.ice, remote, type);
+      if (type === 'answer') {
+        this.#currentRemote = applied;
+        this.#currentLocal = this.#pendingLocal;
+        this.#pendingLocal = undefined;
+        this.#pendingRemote = undefined;
+      } else {
+        this.#pendingRemote = applied;
+      }
+      if (type !== 'offer') this.#negotiateTransport();
+      this.#setSignalingState(next);
+    });
+  }
+
+  #negotiateTransport(): void {
+    const local = this.#currentLocal ?? this.#pendingLocal;
+    const remote = (this.#currentRemote ?? this.#pendingRemote)?.remote;
+    if (!local || !remote) return;
+    applyTransportNegotiation(this.#stack, this.#dtlsTransport, local, remote);
+  }
+
+  /** `peerRestarts`: the offer being answered restarts ICE, so the answer has new credentials too. */
+  #offerContext(negotiated: LocalDescription['parameters']['sections'], peerRestarts = false) {
+    const ice = this.#stack.ice;
+    let credentials = ice.localParameters;
+    const replace = this.#credentialsToReplace;
+    // RFC 8445 §9 and RFC 8839 §4.4.1.1.1: a restart, ours or the peer's, changes our ufrag and password.
+    if (peerRestarts || (replace && replace.usernameFragment === credentials.usernameFragment)) {
+      this.#restartCredentials ??= generateIceParameters();
+      credentials = this.#restartCredentials;
+    }
+    const current = credentials === ice.localParameters;
+    return {
+      sessionId: this.#sessionId,
+      sessionVersion: this.#sessionVersion++,
+      negotiated,
+      wantsData: this.#wantsData,
+      usernameFragment: credentials.usernameFragment,
+      password: credentials.password,
+      fingerprint: connectionCertificate(this.#configuration).fingerprint,
+      maxMessageSize: this.#options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+      candidates: current ? this.#localCandidates : [],
+      endOfCandidates: current && this.#endOfCandidates,
+    };
+  }
+
+  #localDescriptionObject(local: LocalDescription | undefined): RTCSessionDescription | null {
+    if (!local) return null;
+    const ufrag = this.#stack.ice.localParameters.usernameFragment;
+    const sdp = withCandidates(local, ufrag, this.#localCandidates, this.#endOfCandidates);
+    return new RTCSessionDescription({ type: local.type, sdp });
+  }
+
+  #setSignalingState(state: RTCSignalingState): void {
+    if (this.#signalingState === state) return;
+    this.#signalingState = state;
+    if (state === 'stable') {
+      // W3C §4.4.1.6: a completed exchange clears the flag, then checks whether more is needed.
+      this.#negotiationNeeded.clear();
+      const local = this.#currentLocal?.parameters.usernameFragment;
+      if (this.#credentialsToReplace && local !== this.#credentialsToReplace.usernameFragment) {
+        this.#credentialsToReplace = undefined;
+      }
+      this.#restartCredentials = undefined;
+    }
+    this.dispatchEvent(new Event('signalingstatechange'));
+    if (state === 'stable') this.#negotiationNeeded.update();
+  }
+
+  // ---- Negotiation-needed (W3C §4.7.3) ----
+
+  #checkNegotiationNeeded(): boolean {
+    if (this.#credentialsToReplace) return true;
+    const sections = this.#currentLocal?.parameters.sections ?? [];
+    return this.#wantsData && !sections.some((section) => section.data);
+  }
+
+  restartIce(): void {
+    if (this.#isClosed) return;
+    this.#credentialsToReplace = { ...this.#stack.ice.localParameters };
+    this.#negotiationNeeded.update();
+  }
+
+  // ---- Candidates ----
+
+  addIceCandidate(candidate?: RTCIceCandidateInit | RTCIceCandidate | null): Promise<void> {
+    const init: RTCIceCandidateInit = candidate ?? {};
+    try {
+      checkCandidateInit(init);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#operations.chain(async () => {
+      const applied = this.#pendingRemote ?? this.#currentRemote;
+      const parsed = resolveRemoteCandidate(applied?.remote, init);
+      // Everything is bundled on the data section's transport (RFC 8843): candidates for any section apply.
+      if (!applied?.remote.data) return;
+      applied.trickled.push(parsed);
+      this.#stack.ice.addRemoteCandidate(parsed);
+    });
+  }
+
+  #onLocalCandidate(candidate: IceCandidate | undefined): void {
+    if (this.#isClosed) return;
+    const section = this.#dataSection();
+    if (!candidate) {
+      this.#endOfCandidates = true;
+      this.dispatchEvent(new RTCPeerConnectionIceEvent('icecandidate', { candidate: null }));
+      return;
+    }
+    this.#localCandidates.push(candidate);
+    const object = candidateObject(
+      candidate,
+      section?.mid ?? '0',
+      section?.index ?? 0,
+      this.#stack.ice.localParameters.usernameFragment,
+    );
+    this.dispatchEvent(new RTCPeerConnectionIceEvent('icecandidate', { candidate: object }));
+  }
+
+  #dataSection(): { mid: string; index: number } | undefined {
+    const sections = (this.#pendingLocal ?? this.#currentLocal)?.parameters.sections ?? [];
+    const index = sections.findIndex((section) => section.data);
+    return index < 0 ? undefined : { mid: sections[index]!.mid, index };
+  }
+
+  #dataMid(): string {
+    return this.#dataSection()?.mid ?? '0';
+  }
+
+  // ---- Data channels (W3C §6.1) ----
+
+  createDataChannel(label: string, init: RTCDataChannelInit = {}): RTCDataChannel {
+    if (this.#isClosed) throw invalidState('the RTCPeerConnection is closed');
+    const channel = this.#stack.createDataChannel(`${label}`, init);
+    this.#channels.track(channel);
+    if (!this.#wantsData) {
+      this.#wantsData = true;
+      this.#negotiationNeeded.update();
+    }
+    return channel;
+  }
+
+  // ---- States ----
+
+  #updateStates(): void {
+    if (this.#isClosed) return;
+    const ice = this.#stack.ice.state;
+    if (ice !== this.#iceConnectionState) {
+      this.#iceConnectionState = ice;
+      this.dispatchEvent(new Event('iceconnectionstatechange'));
+    }
+    const connection = connectionStateOf(ice, this.#dtlsTransport.state);
+    if (connection !== this.#connectionState) {
+      this.#connectionState = connection;
+      this.dispatchEvent(new Event('connectionstatechange'));
+    }
+  }
+
+  // ---- Configuration, stats, close ----
+
+  getConfiguration(): RTCConfiguration {
+    const c = this.#configuration;
+    return {
+      ...c,
+      iceServers: c.iceServers.map((server) => ({ ...server })),
+      certificates: [...c.certificates],
+    };
+  }
+
+  setConfiguration(configuration: RTCConfiguration = {}): void {
+    if (this.#isClosed) throw invalidState('the RTCPeerConnection is closed');
+    const updated = updateConfiguration(
+      this.#configuration,
+      configuration,
+      !!(this.#currentLocal ?? this.#pendingLocal),
+    );
+    this.#configuration = updated;
+  }
+
+  getStats(): Promise<RTCStatsReport> {
+    return Promise.resolve(
+      collectStats({
+        stack: this.#stack,
+        dtlsTransport: this.#dtlsTransport,
+        certificate: connectionCertificate(this.#configuration),
+        channels: this.#channels,
+      }),
+    );
+  }
+
+  /** W3C §4.4.1.7: everything stops at once, without state change events. */
+  close(): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#signalingState = 'closed';
+    this.#stack.close();
+    this.#iceConnectionState = 'closed';
+    this.#connectionState = 'closed';
+    const sctp = this.#stack.sctp;
+    if (sctp) sctp.state = 'closed';
+    this.#dtlsTransport.state = 'closed';
+  }
+
+  // ---- Media: the next part ----
+
+  addTrack(..._args: unknown[]): never {
+    throw notSupported(MEDIA_NEXT_PART);
+  }
+  removeTrack(..._args: unknown[]): never {
+    throw notSupported(MEDIA_NEXT_PART);
+  }
+  addTransceiver(..._args: unknown[]): never {
+    throw notSupported(MEDIA_NEXT_PART);
+  }
+  getSenders(): never {
+    throw notSupported(MEDIA_NEXT_PART);
+  }
+  getReceivers(): never {
+    throw notSupported(MEDIA_NEXT_PART);
+  }
+  getTransceivers(): never {
+    throw notSupported(MEDIA_NEXT_PART);
+  }
+}
+
+defineEventHandlers(RTCPeerConnection.prototype, [
+  'negotiationneeded',
+  'icecandidate',
+  'icecandidateerror',
+  'signalingstatechange',
+  'iceconnectionstatechange',
+  'icegatheringstatechange',
+  'connectionstatechange',
+  'datachannel',
+  'track',
+]);

@@ -1,0 +1,218 @@
+/**
+ * getStats (W3C WebRTC §8 and webrtc-stats): peer-connection, transport, candidate-pair, local and
+ * remote candidate, certificate and data-channel objects, keyed by id in an RTCStatsReport (a Map).
+ */
+import type { RTCDataChannel } from '../datachannel/index.ts';
+import type { DtlsCertificate } from '../dtls/index.ts';
+import type { CandidatePair } from '../ice/index.ts';
+import type { IceCandidate } from '../sdp/index.ts';
+import type { RTCDtlsTransport } from './rtc-transports.ts';
+import type { TransportStack } from './transports.ts';
+
+export type RTCStats = { id: string; type: string; timestamp: number } & Record<string, unknown>;
+type StatsEntry = { id: string; type: string } & Record<string, unknown>;
+export class RTCStatsReport extends Map<string, RTCStats> {}
+
+/** Messages and bytes a data channel carried (webrtc-stats §7.9). */
+export interface ChannelCounters {
+  messagesSent: number;
+  bytesSent: number;
+  messagesReceived: number;
+  bytesReceived: number;
+}
+
+const channelCounters = new WeakMap<RTCDataChannel, ChannelCounters>();
+
+/** The connection's live channels, with the counts of webrtc-stats §7.2 (RTCPeerConnectionStats). */
+export class ChannelTracker {
+  readonly live = new Set<RTCDataChannel>();
+  opened = 0;
+  closed = 0;
+
+  track(channel: RTCDataChannel): void {
+    this.live.add(channel);
+    countChannel(channel);
+    if (channel.readyState === 'open') this.opened++;
+    else channel.addEventListener('open', () => this.opened++, { once: true });
+    channel.addEventListener(
+      'close',
+      () => {
+        this.closed++;
+        this.live.delete(channel);
+      },
+      { once: true },
+    );
+  }
+}
+
+/** Counts a channel's messages: send() is wrapped on the instance, received ones counted by a listener. */
+function countChannel(channel: RTCDataChannel): void {
+  const counters: ChannelCounters = { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0 };
+  channelCounters.set(channel, counters);
+  const send = channel.send.bind(channel);
+  channel.send = (data) => {
+    send(data);
+    counters.messagesSent++;
+    counters.bytesSent += payloadSize(data);
+  };
+  channel.addEventListener('message', (event) => {
+    counters.messagesReceived++;
+    counters.bytesReceived += payloadSize((event as MessageEvent).data);
+  });
+}
+
+function payloadSize(data: unknown): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  if (ArrayBuffer.isView(data)) return data.byteLength;
+  if (data instanceof Blob) return data.size;
+  return 0;
+}
+
+export interface StatsSource {
+  stack: TransportStack;
+  dtlsTransport: RTCDtlsTransport;
+  certificate: DtlsCertificate;
+  channels: ChannelTracker;
+}
+
+export function collectStats(
+  source: StatsSource,
+  timestamp = performance.timeOrigin + performance.now(),
+): RTCStatsReport {
+  const report = new RTCStatsReport();
+  const add = (stats: StatsEntry) => report.set(stats.id, { timestamp, ...stats } as RTCStats);
+  add({
+    id: 'P',
+    type: 'peer-connection',
+    dataChannelsOpened: source.channels.opened,
+    dataChannelsClosed: source.channels.closed,
+  });
+  const { stack } = source;
+  const ice = stack.ice;
+  const dtls = stack.dtls;
+  const localCertificateId = `CF${source.certificate.fingerprint.value}`;
+  add(certificateStats(localCertificateId, source.certificate.der, source.certificate.fingerprint));
+  const remoteDer = source.dtlsTransport.remoteCertificate;
+  let remoteCertificateId: string | undefined;
+  if (remoteDer) {
+    const fingerprint = stack.negotiated?.remoteFingerprints[0];
+    remoteCertificateId = `CF${fingerprint?.value ?? 'remote'}`;
+    add(certificateStats(remoteCertificateId, remoteDer, fingerprint));
+  }
+  const transportId = 'T01';
+  const candidateId = (candidate: IceCandidate, local: boolean) =>
+    `${local ? 'I' : 'R'}${candidate.foundation}-${candidate.address}-${candidate.port}`;
+  for (const candidate of ice.localCandidates)
+    add(candidateStats(candidateId(candidate, true), candidate, true, transportId));
+  for (const candidate of ice.remoteCandidates)
+    add(candidateStats(candidateId(candidate, false), candidate, false, transportId));
+  const selected = ice.selectedPair;
+  let selectedId: string | undefined;
+  for (const pair of ice.pairs) {
+    const id = `CP${candidateId(pair.local.candidate, true)}_${candidateId(pair.remote.candidate, false)}`;
+    if (pair === selected || pair.validPair === selected) selectedId ??= id;
+    add(
+      pairStats(
+        id,
+        pair,
+        transportId,
+        candidateId(pair.local.candidate, true),
+        candidateId(pair.remote.candidate, false),
+      ),
+    );
+  }
+  const counters = stack.counters;
+  add({
+    id: transportId,
+    type: 'transport',
+    packetsSent: counters.packetsSent,
+    bytesSent: counters.bytesSent,
+    packetsReceived: counters.packetsReceived,
+    bytesReceived: counters.bytesReceived,
+    iceRole: ice.role,
+    iceLocalUsernameFragment: ice.localParameters.usernameFragment,
+    iceState: ice.state,
+    dtlsState: source.dtlsTransport.state,
+    ...(dtls && { dtlsRole: dtls.role }),
+    ...(dtls?.cipherSuite && { tlsVersion: 'FEFD', dtlsCipher: dtls.cipherSuite.name }),
+    ...(selectedId && { selectedCandidatePairId: selectedId }),
+    localCertificateId,
+    ...(remoteCertificateId && { remoteCertificateId }),
+  });
+  let unnamed = 0;
+  for (const channel of source.channels.live) {
+    add({
+      id: `D${channel.id ?? `-${unnamed++}`}`,
+      type: 'data-channel',
+      label: channel.label,
+      protocol: channel.protocol,
+      ...(channel.id !== null && { dataChannelIdentifier: channel.id }),
+      state: channel.readyState,
+      ...(channelCounters.get(channel) ?? {
+        messagesSent: 0,
+        bytesSent: 0,
+        messagesReceived: 0,
+        bytesReceived: 0,
+      }),
+    });
+  }
+  return report;
+}
+
+function certificateStats(
+  id: string,
+  der: Uint8Array,
+  fingerprint: { algorithm: string; value: string } | undefined,
+): StatsEntry {
+  return {
+    id,
+    type: 'certificate',
+    fingerprint: fingerprint?.value ?? '',
+    fingerprintAlgorithm: fingerprint?.algorithm ?? '',
+    base64Certificate: Buffer.from(der).toString('base64'),
+  };
+}
+
+function candidateStats(
+  id: string,
+  candidate: IceCandidate,
+  local: boolean,
+  transportId: string,
+): StatsEntry {
+  return {
+    id,
+    type: local ? 'local-candidate' : 'remote-candidate',
+    transportId,
+    address: candidate.address,
+    port: candidate.port,
+    protocol: candidate.transport.toLowerCase(),
+    candidateType: candidate.type,
+    priority: candidate.priority,
+    foundation: candidate.foundation,
+    ...(candidate.relatedAddress !== undefined && { relatedAddress: candidate.relatedAddress }),
+    ...(candidate.relatedPort !== undefined && { relatedPort: candidate.relatedPort }),
+  };
+}
+
+function pairStats(
+  id: string,
+  pair: CandidatePair,
+  transportId: string,
+  localCandidateId: string,
+  remoteCandidateId: string,
+): StatsEntry {
+  return {
+    id,
+    type: 'candidate-pair',
+    transportId,
+    localCandidateId,
+    remoteCandidateId,
+    state: pair.state,
+    nominated: pair.nominated || (pair.validPair?.nominated ?? false),
+    priority: Number(pair.priority),
+    requestsSent: pair.requestsSent,
+    responsesReceived: pair.responsesReceived,
+    requestsReceived: pair.requestsReceived,
+  };
+}
