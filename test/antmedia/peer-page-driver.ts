@@ -2,9 +2,17 @@
  * Drives peer.html, a page that uses Ant Media's WebRTCAdaptor (2.16.2, served from node_modules) the way
  * Ant Media's peer.html sample does.
  */
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { collectPageErrors, readBelow, type StaticFile, waitUntil } from '../client/browser-harness.ts';
+import {
+  collectPageErrors,
+  readBelow,
+  type StaticFile,
+  serveStatic,
+  waitUntil,
+} from '../client/browser-harness.ts';
 
 const sdkRoot = fileURLToPath(
   new URL('../../node_modules/@antmedia/webrtc_adaptor/dist/es', import.meta.url),
@@ -85,4 +93,52 @@ export function peerPageFiles(pathname: string): Promise<StaticFile | undefined>
   if (pathname === '/peer.html') return readBelow(pageFolder, 'peer.html');
   if (pathname.startsWith('/antmedia/')) return readBelow(sdkRoot, pathname.slice('/antmedia/'.length));
   return undefined;
+}
+
+/**
+ * The peer.html call: two pages with WebRTCAdaptor join one room (Alice through `aliceWsUrl`, Bob through
+ * `bobWsUrl`, the same server or two processes sharing rooms); both show advancing remote video; Bob leaves
+ * and Alice's video stops; Bob re-joins and the call comes back.
+ */
+export async function runAntMediaPeerCall(
+  t: TestContext,
+  browser: Browser,
+  aliceWsUrl: string,
+  bobWsUrl: string,
+): Promise<void> {
+  const baseUrl = await serveStatic(t, peerPageFiles);
+  const room = 'antmedia-peer';
+  const alice = await openPeer(browser, baseUrl, 'alice');
+  const bob = await openPeer(browser, baseUrl, 'bob');
+  // Alice passes ICE servers as peer.html does; Bob passes none, so his SDK asks getIceServerConfig.
+  await alice.init(aliceWsUrl, []);
+  await bob.init(bobWsUrl);
+  await alice.join(room);
+  await waitUntil(
+    async () => (await alice.state()).infos.includes('joined'),
+    10_000,
+    () => 'alice not joined',
+  );
+  await bob.join(room);
+  await expectRemoteFramesAdvancing([alice, bob], 15);
+
+  await bob.leave(room);
+  await waitUntil(
+    async () => !(await alice.hasPeerConnection(room)) && (await bob.state()).infos.includes('leaved'),
+    10_000,
+    async () =>
+      `alice still has a peer connection or bob got no leaved: ${JSON.stringify(await bob.state())}`,
+  );
+  // The call is really down: Alice's remote video stops.
+  const stalled = await alice.frames();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.ok((await alice.frames()) <= stalled + 2, 'remote frames stop after the partner left');
+
+  const rejoinedAt = Date.now();
+  await bob.join(room);
+  await expectRemoteFramesAdvancing([alice, bob], 15);
+  console.log(`call back ${Date.now() - rejoinedAt} ms after the re-join`);
+  assert.equal(await alice.hasPeerConnection(room), true);
+  assert.deepEqual([...alice.errors, ...bob.errors], []);
+  for (const peer of [alice, bob]) assert.deepEqual((await peer.state()).errors, []);
 }
