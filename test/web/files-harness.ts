@@ -76,11 +76,14 @@ export async function acceptOffer(receiver: Page, files: TestFile[]): Promise<vo
   await receiver.getByRole('button', { name: 'Accept' }).click();
 }
 
+/** Each file arrived as a download of its name with its SHA-256 (downloads may start in any order). */
 export async function checkDownloads(downloads: Download[], files: TestFile[]): Promise<void> {
-  assert.equal(downloads.length, files.length);
-  for (const [i, download] of downloads.entries()) {
-    assert.equal(download.suggestedFilename(), files[i]!.name);
-    const path = await download.path();
-    assert.equal(await sha256OfFile(path), files[i]!.sha256, `SHA-256 of ${files[i]!.name}`);
+  assert.deepEqual(
+    downloads.map((download) => download.suggestedFilename()).sort(),
+    files.map((f) => f.name).sort(),
+  );
+  for (const file of files) {
+    const download = downloads.find((candidate) => candidate.suggestedFilename() === file.name)!;
+    assert.equal(await sha256OfFile(await download.path()), file.sha256, `SHA-256 of ${file.name}`);
   }
 }
