@@ -54,7 +54,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 /** Processes of `dyad serve`; peer i connects to process i mod n, so the two peers of a pair never share one. */
 async function startDyadProcesses(name: string, count: number, redisUrl?: string): Promise<SignalingTarget> {
   const redisArgs = redisUrl ? ['--redis', redisUrl] : [];
-  const processes = await Promise.all(
+  const started = await Promise.allSettled(
     Array.from({ length: count }, () =>
       spawnDyadServe(
         // The load generator sends far more per socket than a browser: lift the per-socket rate limit.
@@ -63,6 +63,12 @@ async function startDyadProcesses(name: string, count: number, redisUrl?: string
       ),
     ),
   );
+  const processes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = started.find((result) => result.status === 'rejected');
+  if (failure) {
+    await Promise.all(processes.map((dyad) => dyad.stop()));
+    throw failure.reason;
+  }
   return {
     name,
     pids: processes.map((dyad) => dyad.pid),

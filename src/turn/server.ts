@@ -138,18 +138,22 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
   });
   const maxStreams = options.quotas?.maxStreamConnections ?? 10_000;
 
-  // With port 0, UDP picks a port and TCP must take the same one; retry if TCP finds it taken.
+  // With port 0, TCP picks a port and UDP must take the same number. TCP goes first because its ports are
+  // the crowded ones (every connection holds one); retry while UDP finds the number taken.
+  const port = options.port ?? 3478;
   let udp: UdpSocket | undefined;
   let tcp: StreamListener | undefined;
-  for (let attempt = 0; ; attempt++) {
-    udp = await listenUdp(core, host, options.port ?? 3478);
-    if (options.tcp === false) break;
-    try {
-      tcp = await listenStream(core, host, udp.address().port, maxStreams);
+  for (let attempt = 0; !udp; attempt++) {
+    if (options.tcp === false) {
+      udp = await listenUdp(core, host, port);
       break;
+    }
+    tcp = await listenStream(core, host, port, maxStreams);
+    try {
+      udp = await listenUdp(core, host, tcp.port);
     } catch (error) {
-      udp.close();
-      if (options.port !== 0 || attempt >= 4) throw error;
+      await tcp.close();
+      if (port !== 0 || attempt >= 19) throw error;
     }
   }
   const tls = options.tls
