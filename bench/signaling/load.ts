@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { percentile, sleep, totalCpuMs, totalRssBytes } from './measure.ts';
+import { quantileMs, readRelayLatency } from './server-latency.ts';
 import type { SignalingTarget } from './targets.ts';
 
 type Peer = { socket: WebSocket; index: number };
@@ -79,6 +80,8 @@ export type RelayResult = {
   messagesPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** p99 of the server's own relay latency histogram (a bucket bound), where the server publishes one. */
+  serverP99Ms: number | undefined;
   serverCpuUsPerMessage: number;
 };
 
@@ -115,6 +118,8 @@ export async function relayMessages(
   peers = await openPeers(target, pairs * 2, 64, 0, onFrame);
   await sleep(500);
 
+  const metricsUrls = target.metricsUrls ?? [];
+  const latencyBefore = metricsUrls.length > 0 ? await readRelayLatency(metricsUrls) : undefined;
   const cpuBefore = totalCpuMs(target.pids);
   const started = performance.now();
   measuring = true;
@@ -137,6 +142,9 @@ export async function relayMessages(
   const elapsedSeconds = (performance.now() - started) / 1000;
   const relayed = received;
   const cpuMs = totalCpuMs(target.pids) - cpuBefore;
+  const serverP99Ms = latencyBefore
+    ? quantileMs(latencyBefore, await readRelayLatency(metricsUrls), 0.99)
+    : undefined;
   measuring = false;
   await closePeers(peers);
   await sleep(500);
@@ -148,6 +156,7 @@ export async function relayMessages(
     messagesPerSecond: relayed / elapsedSeconds,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
+    serverP99Ms,
     serverCpuUsPerMessage: (cpuMs * 1000) / relayed,
   };
 }

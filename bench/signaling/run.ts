@@ -52,6 +52,7 @@ for (const name of String(flags.targets).split(',')) {
       [`@${flags.rate}/s msgs/s`]: fixed.messagesPerSecond.toFixed(0),
       'p50 ms': fixed.p50Ms.toFixed(3),
       'p99 ms': fixed.p99Ms.toFixed(3),
+      'server p99 ms ≤': fixed.serverP99Ms === undefined ? '-' : String(fixed.serverP99Ms),
       'CPU µs/msg @rate': fixed.serverCpuUsPerMessage.toFixed(1),
       'max msgs/s': max.messagesPerSecond.toFixed(0),
       'CPU µs/msg @max': max.serverCpuUsPerMessage.toFixed(1),

@@ -7,6 +7,8 @@ export interface SignalingTarget {
   readonly name: string;
   /** Every process that does the server's work (CPU and memory are summed over them). */
   readonly pids: readonly number[];
+  /** Where the server publishes its own relay latency histogram (Dyad only). */
+  readonly metricsUrls?: readonly string[];
   /** Opens a peer and resolves once the server accepted it (Dyad: joined its room; PeerJS: OPEN). */
   connectUrl(peerIndex: number): string;
   /** First frame(s) a peer sends after the socket opens, and the reply that means it is in. */
@@ -72,6 +74,7 @@ async function startDyadProcesses(name: string, count: number, redisUrl?: string
   return {
     name,
     pids: processes.map((dyad) => dyad.pid),
+    metricsUrls: processes.map((dyad) => `http://127.0.0.1:${dyad.port}/metrics`),
     connectUrl: (peer) => `${processes[peer % count]!.wsUrl}?target=origin`,
     hello: (peer) => [
       JSON.stringify({ command: 'join', streamId: `room-${peer >> 1}`, mode: 'both', multiPeer: false }),
