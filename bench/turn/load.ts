@@ -150,6 +150,8 @@ async function allocate(socket: Socket, port: number, state: { nonce: string }):
     const signed = state.nonce !== '';
     const response = await transact(socket, port, signed ? sign(request, state.nonce) : request, signed);
     const relayed = getAttribute(response, XOR_RELAYED_ADDRESS);
+    // coturn with its relay ports used up (after the allocation phase) answers success with 0.0.0.0:0.
+    if (response.class === 'success' && relayed?.port === 0) throw new ClientGaveUp();
     if (response.class === 'success' && relayed) return relayed;
     const code = getAttribute(response, ERROR_CODE)?.code;
     // coturn keeps a deleted allocation's 5-tuple busy for a while, and the OS may hand the same source port
@@ -172,7 +174,8 @@ async function signedRequest(
     if (response.class === 'success') return response;
     const code = getAttribute(response, ERROR_CODE)?.code;
     if (code === 437 && acceptMismatch) return response;
-    if (code !== 438) throw new Error(`request failed with ${code}`);
+    if (code !== 438)
+      throw new Error(`request failed with ${code} ${getAttribute(response, ERROR_CODE)?.reason ?? ''}`);
     state.nonce = getAttribute(response, NONCE) ?? '';
   }
 }
@@ -233,7 +236,9 @@ async function allocatedClient(port: number) {
       return { socket, state, relayed: await allocate(socket, port, state) };
     } catch (error) {
       socket.close();
-      if (!(error instanceof ClientGaveUp) || attempt >= 20) throw error;
+      if (!(error instanceof ClientGaveUp) || attempt >= 50) throw error;
+      // Give the server time to free the relay ports of the allocations just deleted.
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 }
