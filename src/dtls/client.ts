@@ -37,6 +37,7 @@ import {
   Transcript,
   unexpected,
   verifyPeerCertificate,
+  verifyPeerFinished,
 } from './handshakecommon.ts';
 import { type EcdheKeyPair, generateEcdheKeyPair } from './keyexchange.ts';
 import {
@@ -342,16 +343,7 @@ export class ClientHandshake {
   }
 
   #onFinished(message: HandshakeMessage): HandshakeStep {
-    const suite = this.#suite!;
-    const expected = finishedVerifyData(
-      suite.prfHash,
-      this.#masterSecret!,
-      'server',
-      this.#transcript.hash(suite.prfHash),
-    );
-    if (!Buffer.from(expected).equals(message.body)) {
-      throw new DtlsAlertError(AlertDescription.decrypt_error, 'server Finished does not verify');
-    }
+    verifyPeerFinished(this.#suite!.prfHash, this.#masterSecret!, 'server', this.#transcript, message.body);
     this.#state = 'done';
     return { complete: true };
   }

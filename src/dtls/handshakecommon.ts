@@ -16,7 +16,7 @@ import type { CipherSuite } from './ciphersuites.ts';
 import { DtlsError } from './errors.ts';
 import { encodeHandshakeMessage, type HandshakeMessage } from './handshake.ts';
 import type { ClientHello } from './messages.ts';
-import { keyBlock, type PrfHash, transcriptHash } from './prf.ts';
+import { finishedVerifyData, keyBlock, type PrfHash, transcriptHash } from './prf.ts';
 import { RecordCipher } from './recordcipher.ts';
 import type { KeyKind } from './signature.ts';
 import { keyKindOf } from './signature.ts';
@@ -95,6 +95,23 @@ export function decodeOrAlert<T>(decode: () => T): T {
       throw new DtlsAlertError(AlertDescription.decode_error, error.message);
     }
     throw error;
+  }
+}
+
+/**
+ * RFC 5246 §7.4.9: the peer's Finished must carry the verify_data of the transcript so far under the
+ * master secret; anything else is a decrypt_error alert. Compared in constant time.
+ */
+export function verifyPeerFinished(
+  prfHash: PrfHash,
+  masterSecret: Uint8Array,
+  peer: 'client' | 'server',
+  transcript: Transcript,
+  received: Uint8Array,
+): void {
+  const expected = finishedVerifyData(prfHash, masterSecret, peer, transcript.hash(prfHash));
+  if (received.length !== expected.length || !timingSafeEqual(expected, received)) {
+    throw new DtlsAlertError(AlertDescription.decrypt_error, `${peer} Finished does not verify`);
   }
 }
 

@@ -20,6 +20,7 @@ import {
   Transcript,
   unexpected,
   verifyPeerCertificate,
+  verifyPeerFinished,
 } from './handshakecommon.ts';
 import { type EcdheKeyPair, generateEcdheKeyPair, NamedGroup } from './keyexchange.ts';
 import {
@@ -310,15 +311,7 @@ export class ServerHandshake {
   /** Flight 6: ChangeCipherSpec and Finished; the last flight, resent only when flight 5 comes again. */
   #onFinished(message: HandshakeMessage): HandshakeStep {
     const suite = this.#suite!;
-    const expected = finishedVerifyData(
-      suite.prfHash,
-      this.#masterSecret!,
-      'client',
-      this.#transcript.hash(suite.prfHash),
-    );
-    if (!Buffer.from(expected).equals(message.body)) {
-      throw new DtlsAlertError(AlertDescription.decrypt_error, 'client Finished does not verify');
-    }
+    verifyPeerFinished(suite.prfHash, this.#masterSecret!, 'client', this.#transcript, message.body);
     this.#transcript.add(message);
     const verifyData = finishedVerifyData(
       suite.prfHash,
