@@ -5,17 +5,11 @@
  * our side must also end up connected with the browser's certificate matching the SDP fingerprint.
  */
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { DtlsConnection, generateCertificate, parseFingerprint } from '../../src/dtls/index.ts';
 import { IceAgent } from '../../src/ice/index.ts';
-import {
-  findAttribute,
-  type IceCandidate,
-  parseSdp,
-  type SdpAttribute,
-  serializeSdp,
-} from '../../src/sdp/index.ts';
+import { findAttribute, type IceCandidate, parseSdp, type SdpAttribute } from '../../src/sdp/index.ts';
+import { dataChannelDescription } from '../support/datachannel-description.ts';
 import { LoopbackIceTransport } from '../support/loopback-ice.ts';
 
 declare global {
@@ -46,55 +40,6 @@ async function pageDescribe(kind: { offer: boolean; remote?: string }): Promise<
     });
   });
   return pc.localDescription!.sdp;
-}
-
-function ourDescription(
-  agent: IceAgent,
-  fingerprint: { algorithm: string; value: string },
-  setup: 'actpass' | 'active' | 'passive',
-  candidates: IceCandidate[],
-  mid: string,
-): string {
-  const attributes: SdpAttribute[] = [
-    { type: 'ice-ufrag', value: agent.localParameters.usernameFragment },
-    { type: 'ice-pwd', value: agent.localParameters.password },
-    { type: 'fingerprint', algorithm: fingerprint.algorithm, value: fingerprint.value },
-    // RFC 8842 §5.2: the offerer says actpass; the answerer picks active (DTLS client) or passive.
-    { type: 'setup', role: setup },
-    { type: 'mid', value: mid },
-    { type: 'sctp-port', port: 5000 },
-    { type: 'max-message-size', size: 262144 },
-    ...candidates.map((candidate): SdpAttribute => ({ type: 'candidate', candidate })),
-    { type: 'end-of-candidates' },
-  ];
-  return serializeSdp({
-    version: 0,
-    origin: {
-      username: '-',
-      sessionId: String(randomInt(2 ** 47)),
-      sessionVersion: '2',
-      netType: 'IN',
-      addressType: 'IP4',
-      address: '127.0.0.1',
-    },
-    sessionName: '-',
-    emails: [],
-    phones: [],
-    bandwidths: [],
-    timing: [{ start: '0', stop: '0', repeats: [] }],
-    attributes: [{ type: 'group', semantics: 'BUNDLE', mids: [mid] }],
-    media: [
-      {
-        media: 'application',
-        port: 9,
-        protocol: 'UDP/DTLS/SCTP',
-        formats: ['webrtc-datachannel'],
-        connections: [{ netType: 'IN', addressType: 'IP4', address: '0.0.0.0' }],
-        bandwidths: [],
-        attributes,
-      },
-    ],
-  });
 }
 
 /**
@@ -168,7 +113,12 @@ export async function runDtlsSession(
     if (ourDtlsRole === 'server') {
       agent.setRole('controlling');
       await agent.gather();
-      const offer = ourDescription(agent, certificate.fingerprint, 'actpass', candidates, '0');
+      const offer = dataChannelDescription({
+        ice: agent.localParameters,
+        fingerprint: certificate.fingerprint,
+        setup: 'actpass',
+        candidates,
+      });
       browserSdp = await page.evaluate(pageDescribe, { offer: false, remote: offer });
     } else {
       agent.setRole('controlled');
@@ -199,15 +149,13 @@ export async function runDtlsSession(
     agent.addRemoteCandidate(undefined);
     if (ourDtlsRole === 'client') {
       await agent.gather();
-      const answer = ourDescription(
-        agent,
-        certificate.fingerprint,
-        'active',
+      const answer = dataChannelDescription({
+        ice: agent.localParameters,
+        fingerprint: certificate.fingerprint,
+        setup: 'active',
         candidates,
-        media.attributes.find((a) => a.type === 'mid')?.type === 'mid'
-          ? (findAttribute(media.attributes, 'mid')?.value ?? '0')
-          : '0',
-      );
+        mid: findAttribute(media.attributes, 'mid')?.value ?? '0',
+      });
       await page.evaluate((sdp: string) => window.pc.setRemoteDescription({ type: 'answer', sdp }), answer);
     }
     const iceConnected = new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@
  * through src/sdp as a browser would write it. DTLS is a later layer, so the fingerprint is that of a fresh
  * P-256 key and only ICE is exercised.
  */
-import { createHash, generateKeyPairSync, randomInt } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import WebSocket from 'ws';
 import { IceAgent, type IceAgentOptions } from '../../src/ice/index.ts';
 import {
@@ -12,10 +12,9 @@ import {
   type IceCandidate,
   parseCandidate,
   parseSdp,
-  type SdpAttribute,
   serializeCandidate,
-  serializeSdp,
 } from '../../src/sdp/index.ts';
+import { dataChannelDescription } from '../support/datachannel-description.ts';
 
 /** RFC 8122 §5: sha-256 fingerprint, upper-case hex pairs joined by colons. */
 export function freshFingerprint(): string {
@@ -24,52 +23,6 @@ export function freshFingerprint(): string {
     .update(publicKey.export({ type: 'spki', format: 'der' }))
     .digest('hex');
   return digest.toUpperCase().match(/../g)!.join(':');
-}
-
-/** A JSEP (RFC 8829 §5.2.1, §5.3.1) data-channel description with our ICE credentials. */
-export function dataChannelDescription(agent: IceAgent, type: 'offer' | 'answer', mid = '0'): string {
-  const attributes: SdpAttribute[] = [
-    { type: 'ice-ufrag', value: agent.localParameters.usernameFragment },
-    { type: 'ice-pwd', value: agent.localParameters.password },
-    { type: 'ice-options', options: ['trickle'] },
-    { type: 'fingerprint', algorithm: 'sha-256', value: freshFingerprint() },
-    // RFC 8842 §5.2: the offerer says actpass, the answerer picks active.
-    { type: 'setup', role: type === 'offer' ? 'actpass' : 'active' },
-    { type: 'mid', value: mid },
-    { type: 'sctp-port', port: 5000 },
-    { type: 'max-message-size', size: 262144 },
-  ];
-  return serializeSdp({
-    version: 0,
-    origin: {
-      username: '-',
-      sessionId: `${randomInt(2 ** 47)}${randomInt(1e6)}`,
-      sessionVersion: '2',
-      netType: 'IN',
-      addressType: 'IP4',
-      address: '127.0.0.1',
-    },
-    sessionName: '-',
-    emails: [],
-    phones: [],
-    bandwidths: [],
-    timing: [{ start: '0', stop: '0', repeats: [] }],
-    attributes: [
-      { type: 'group', semantics: 'BUNDLE', mids: [mid] },
-      { type: 'unknown', name: 'msid-semantic', value: ' WMS' },
-    ],
-    media: [
-      {
-        media: 'application',
-        port: 9,
-        protocol: 'UDP/DTLS/SCTP',
-        formats: ['webrtc-datachannel'],
-        connections: [{ netType: 'IN', addressType: 'IP4', address: '0.0.0.0' }],
-        bandwidths: [],
-        attributes,
-      },
-    ],
-  });
 }
 
 type Message = Record<string, unknown> & { command: string };
@@ -139,7 +92,11 @@ export class AntMediaIcePeer {
         command: 'takeConfiguration',
         streamId: room,
         type: 'offer',
-        sdp: dataChannelDescription(this.agent, 'offer'),
+        sdp: dataChannelDescription({
+          ice: this.agent.localParameters,
+          fingerprint: { algorithm: 'sha-256', value: freshFingerprint() },
+          setup: 'actpass',
+        }),
       });
       void this.agent.gather();
     } else if (message.command === 'takeConfiguration') {
@@ -161,7 +118,12 @@ export class AntMediaIcePeer {
           command: 'takeConfiguration',
           streamId: room,
           type: 'answer',
-          sdp: dataChannelDescription(this.agent, 'answer', this.#mid),
+          sdp: dataChannelDescription({
+            ice: this.agent.localParameters,
+            fingerprint: { algorithm: 'sha-256', value: freshFingerprint() },
+            setup: 'active',
+            mid: this.#mid,
+          }),
         });
         void this.agent.gather();
       }
