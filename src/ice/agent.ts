@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IceCandidate } from '../sdp/index.ts';
 import {
+  classifyPacket,
   type DecodedStunMessage,
   decodeStunMessage,
   looksLikeStun,
@@ -365,8 +366,14 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
 
   #receive(local: LocalCandidate, data: Uint8Array, from: IceEndpoint): void {
     if (this.#closed) return;
-    if (data.length > 0 && (data[0] as number) < 4) {
+    if (data.length > 0 && classifyPacket(data[0] as number) === 'stun') {
       this.#receiveStun(local, data, from);
+      return;
+    }
+    // Per packet: data from the selected pair's remote needs no lookup.
+    const selected = this.#checks.selectedPair?.remote;
+    if (selected && selected.candidate.port === from.port && selected.address === from.address) {
+      this.emit('data', data, from);
       return;
     }
     const key = addressKey(from.address, from.port);

@@ -22,6 +22,7 @@ import {
 } from '../dtls/index.ts';
 import { IceAgent, type IceAgentOptions } from '../ice/index.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE, SctpAssociation, type SctpAssociationOptions } from '../sctp/index.ts';
+import { classifyPacket } from '../stun/index.ts';
 import type { Clock } from '../util/index.ts';
 import { DEFAULT_REMOTE_MAX_MESSAGE_SIZE, DEFAULT_SCTP_PORT } from './description.ts';
 import {
@@ -192,9 +193,8 @@ export class TransportStack {
   }
 
   #onIceData(data: Uint8Array): void {
-    const first = data[0] as number;
-    // RFC 7983 §7: 20..63 is DTLS. Other ranges (SRTP, TURN channels) have no taker here yet.
-    if (first < 20 || first > 63) return;
+    // RFC 7983 §7: only DTLS has a taker here until media (SRTP) arrives.
+    if (classifyPacket(data[0] as number) !== 'dtls') return;
     this.counters.packetsReceived++;
     this.counters.bytesReceived += data.length;
     const dtls = this.dtls;
