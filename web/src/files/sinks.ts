@@ -101,8 +101,19 @@ function nextMessage(port: MessagePort, type: string): Promise<void> {
   });
 }
 
+/**
+ * Chromium 156 cancels a streaming download that starts while it is still failing the previous one (seen
+ * under load: the next file arrives whole, then shows "Canceled"). The page cannot observe that failure
+ * settle, so a new download waits this long after an abort; aborts are rare (a failed SHA-256 check, a
+ * cancelled transfer), so the pause costs nothing in the common case.
+ */
+const settleAfterAbortMs = 1500;
+let lastAbortAt = Number.NEGATIVE_INFINITY;
+
 export async function downloadSink(file: FileDescription): Promise<FileSink> {
   const worker = await prepareDownloads();
+  const settleLeftMs = lastAbortAt + settleAfterAbortMs - performance.now();
+  if (settleLeftMs > 0) await new Promise((resolve) => setTimeout(resolve, settleLeftMs));
   const id = [...crypto.getRandomValues(new Uint8Array(12))]
     .map((b) => b.toString(16).padStart(2, '0'))
     .join('');
@@ -166,6 +177,7 @@ export async function downloadSink(file: FileDescription): Promise<FileSink> {
     },
     async abort(reason) {
       port.postMessage({ type: 'abort', reason });
+      lastAbortAt = performance.now();
       finish();
     },
   };
