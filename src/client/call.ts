@@ -69,6 +69,8 @@ export type JoinOptions = {
   pingIntervalMs?: number;
   /** A socket that received nothing (not even a pong) for this long is treated as dropped. */
   silenceTimeoutMs?: number;
+  /** ICE `disconnected` for this long restarts ICE (the polite peer waits twice as long); default 4 s. */
+  iceRestartAfterDisconnectedMs?: number;
   clock?: Clock;
   /** Random numbers in [0, 1) for the reconnection jitter; default Math.random. */
   random?: () => number;
@@ -418,13 +420,21 @@ export class DyadCall extends EventTarget {
       this.#fail('peer_connection_failed', error);
       return;
     }
-    const negotiator = new Negotiator(pc, !offerer, {
-      sendDescription: (description) =>
-        this.#send({ command: 'takeConfiguration', streamId: this.room, ...description }),
-      sendCandidate: ({ label, id, candidate }) =>
-        this.#send({ command: 'takeCandidate', streamId: this.room, label, id, candidate }),
-      reportError: (definition, cause) => this.dispatchEvent(new CallErrorEvent(definition, cause)),
-    });
+    const negotiator = new Negotiator(
+      pc,
+      !offerer,
+      {
+        sendDescription: (description) =>
+          this.#send({ command: 'takeConfiguration', streamId: this.room, ...description }),
+        sendCandidate: ({ label, id, candidate }) =>
+          this.#send({ command: 'takeCandidate', streamId: this.room, label, id, candidate }),
+        reportError: (definition, cause) => this.dispatchEvent(new CallErrorEvent(definition, cause)),
+      },
+      {
+        clock: this.#clock,
+        iceRestartAfterDisconnectedMs: this.#options.iceRestartAfterDisconnectedMs ?? 4000,
+      },
+    );
     this.#negotiator = negotiator;
     this.#sessionStale = false;
     this.#forwardPeerConnectionEvents(negotiator);

@@ -18,6 +18,8 @@
  * of ours is half made.
  */
 
+import type { Clock, TimerHandle } from '../util/index.ts';
+
 export type OutgoingDescription = { type: 'offer' | 'answer'; sdp: string };
 export type OutgoingCandidate = { label: number; id: string | null; candidate: string };
 
@@ -26,6 +28,17 @@ export interface NegotiatorTransport {
   sendCandidate(candidate: OutgoingCandidate): void;
   /** A failure that did not stop the session: definition as in CallErrorEvent. */
   reportError(definition: string, cause: unknown): void;
+}
+
+export interface NegotiatorOptions {
+  clock: Clock;
+  /**
+   * How long ICE may stay `disconnected` before the impolite peer restarts it (the polite peer waits twice
+   * as long, so one restart usually serves both). Browsers only declare `failed` after consent has been
+   * missing for about 30 s (RFC 7675 §5.1), far too long for a person watching a frozen call after a
+   * network change.
+   */
+  iceRestartAfterDisconnectedMs: number;
 }
 
 /** Remote candidates held until a remote description exists (trickle ICE, RFC 8838 §4). */
@@ -44,17 +57,42 @@ export class Negotiator {
   #pendingOffer: RTCSessionDescriptionInit | undefined;
   #queuedCandidates: RTCIceCandidateInit[] = [];
   #closed = false;
+  readonly #options: NegotiatorOptions;
+  #disconnectedTimer: TimerHandle | undefined;
 
-  constructor(pc: RTCPeerConnection, polite: boolean, transport: NegotiatorTransport) {
+  constructor(
+    pc: RTCPeerConnection,
+    polite: boolean,
+    transport: NegotiatorTransport,
+    options: NegotiatorOptions,
+  ) {
     this.pc = pc;
     this.polite = polite;
     this.#transport = transport;
+    this.#options = options;
     pc.addEventListener('negotiationneeded', () => this.negotiate());
     pc.addEventListener('icecandidate', (event) => this.#onLocalCandidate(event.candidate));
-    pc.addEventListener('iceconnectionstatechange', () => {
-      // An ICE restart (RFC 8445 §9) gathers fresh candidates and renegotiates through negotiationneeded.
-      if (pc.iceConnectionState === 'failed' && !this.#closed) pc.restartIce();
-    });
+    pc.addEventListener('iceconnectionstatechange', () => this.#onIceConnectionState());
+  }
+
+  /**
+   * An ICE restart (RFC 8445 §9) gathers fresh candidates and renegotiates through negotiationneeded: at
+   * once when ICE failed, after a grace period when it is disconnected (a short outage heals by itself).
+   */
+  #onIceConnectionState(): void {
+    const { clock, iceRestartAfterDisconnectedMs } = this.#options;
+    const state = this.pc.iceConnectionState;
+    clock.clearTimeout(this.#disconnectedTimer);
+    this.#disconnectedTimer = undefined;
+    if (this.#closed) return;
+    if (state === 'failed') this.pc.restartIce();
+    else if (state === 'disconnected') {
+      const delayMs = this.polite ? 2 * iceRestartAfterDisconnectedMs : iceRestartAfterDisconnectedMs;
+      this.#disconnectedTimer = clock.setTimeout(() => {
+        this.#disconnectedTimer = undefined;
+        if (!this.#closed && this.pc.iceConnectionState === 'disconnected') this.pc.restartIce();
+      }, delayMs);
+    }
   }
 
   /**
@@ -118,6 +156,7 @@ export class Negotiator {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#options.clock.clearTimeout(this.#disconnectedTimer);
     this.#queuedCandidates = [];
     this.pc.close();
   }

@@ -171,6 +171,37 @@ describe('perfect negotiation over takeConfiguration', () => {
     bob.leave();
   });
 
+  it('ICE disconnected past the grace period restarts ICE, impolite peer first; a short blip does not', async () => {
+    const { clock, alice, bob, pcOf } = await twoPeers();
+    // Alice received `start`, so she offers and is the impolite peer.
+    const generations = () => [pcOf(alice).iceGeneration, pcOf(bob).iceGeneration];
+    const before = generations();
+    pcOf(alice).setIceConnectionState('disconnected');
+    pcOf(bob).setIceConnectionState('disconnected');
+    await runFor(clock, 3000);
+    pcOf(alice).setIceConnectionState('connected');
+    pcOf(bob).setIceConnectionState('connected');
+    await runFor(clock, 10_000);
+    assert.deepEqual(generations(), before, 'a 3 s outage heals without a restart');
+
+    pcOf(alice).setIceConnectionState('disconnected');
+    pcOf(bob).setIceConnectionState('disconnected');
+    await runFor(clock, 3900);
+    assert.equal(pcOf(alice).log.filter((entry) => entry === 'restartIce').length, 0);
+    await runFor(clock, 200);
+    assert.equal(pcOf(alice).log.filter((entry) => entry === 'restartIce').length, 1);
+    assert.equal(pcOf(bob).log.filter((entry) => entry === 'restartIce').length, 0, 'the polite peer waits');
+    // The restart offer, with Alice's new credentials, reached Bob and was answered.
+    assert.equal(JSON.parse(pcOf(bob).remoteDescription?.sdp ?? '').iceGeneration, before[0]! + 1);
+    pcOf(alice).setIceConnectionState('connected');
+    pcOf(bob).setIceConnectionState('connected');
+    await runFor(clock, 10_000);
+    assert.equal(pcOf(bob).log.filter((entry) => entry === 'restartIce').length, 0);
+    assert.equal(pcOf(alice).signalingState, 'stable');
+    alice.leave();
+    bob.leave();
+  });
+
   it('replaceTrack swaps the sent track without renegotiation', async () => {
     const { clock, alice, bob, pcOf } = await twoPeers();
     const before = pcOf(alice).log.length;

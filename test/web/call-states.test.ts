@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import {
   ensureWebBuild,
+  framesAdvance,
   launchBrowser,
   newPage,
-  remoteFrames,
   screenshots,
   seriousA11yViolations,
   startWebServer,
@@ -19,18 +18,6 @@ import {
 } from './harness.ts';
 
 const room = () => `states-${randomBytes(4).toString('hex')}`;
-
-async function framesAdvance(page: Page): Promise<void> {
-  const before = await remoteFrames(page);
-  await page.waitForFunction(
-    (start) =>
-      (document.querySelector<HTMLVideoElement>('.remote-video')?.getVideoPlaybackQuality()
-        .totalVideoFrames ?? 0) >
-      start + 5,
-    before,
-    { timeout: 15_000 },
-  );
-}
 
 test('home page: start a call shows the link and QR code; accessible at both widths', async (t) => {
   ensureWebBuild();

@@ -5,30 +5,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import {
   type CallDebug,
   ensureWebBuild,
+  framesAdvance,
   launchBrowser,
   newPage,
-  remoteFrames,
   screenshots,
   seriousA11yViolations,
   startWebServer,
   waitForStatus,
 } from './harness.ts';
-
-async function framesAdvance(page: Page): Promise<void> {
-  const before = await remoteFrames(page);
-  await page.waitForFunction(
-    (start) =>
-      (document.querySelector<HTMLVideoElement>('.remote-video')?.getVideoPlaybackQuality()
-        .totalVideoFrames ?? 0) >
-      start + 5,
-    before,
-    { timeout: 10_000 },
-  );
-}
 
 test('two browsers call: video both ways, live audio, chat, mute, screen share, safety code, hang-up', async (t) => {
   ensureWebBuild();

@@ -121,3 +121,16 @@ export function remoteFrames(page: Page): Promise<number> {
     return video?.getVideoPlaybackQuality().totalVideoFrames ?? 0;
   });
 }
+
+/** Waits until more than 5 further remote frames were decoded: video is flowing into this page. */
+export async function framesAdvance(page: Page, timeout = 15_000): Promise<void> {
+  const before = await remoteFrames(page);
+  await page.waitForFunction(
+    (start) =>
+      (document.querySelector<HTMLVideoElement>('.remote-video')?.getVideoPlaybackQuality()
+        .totalVideoFrames ?? 0) >
+      start + 5,
+    before,
+    { timeout },
+  );
+}
