@@ -82,6 +82,8 @@ function signal(a: Peer, b: Peer, rewrite: (c: IceCandidate) => IceCandidate = (
 }
 
 const connected = (p: Peer) => p.agent.state === 'connected' || p.agent.state === 'completed';
+/** Connected on a nominated pair (ICE is connected earlier, on the best valid pair: RFC 8445 §12.1). */
+const selected = (p: Peer) => connected(p) && p.agent.selectedPair !== undefined;
 
 function setup(seed = 1) {
   const clock = new VirtualClock();
@@ -125,6 +127,30 @@ test('two agents connect, complete, select the same pair and carry data both way
   assert.equal(a.agent.state, 'closed');
 });
 
+test('before nomination, data goes on the best valid pair and the agent is already connected', async () => {
+  const { clock, network } = setup();
+  const a = makePeer(clock, network, ['192.0.2.1']);
+  const b = makePeer(clock, network, ['192.0.2.2'], { role: 'controlled' });
+  signal(a, b);
+  void a.agent.gather();
+  void b.agent.gather();
+  // One check round trip over 5 ms links; the nominating check waits for the next Ta (50 ms).
+  const took = await until(clock, () => connected(a) && connected(b), 1000);
+  assert.ok(took < 30, `connected after ${took} ms of virtual time`);
+  const selectedRemote = (p: Peer) => p.agent.selectedPair?.remote.address;
+  assert.equal(selectedRemote(a), undefined, 'not nominated yet');
+  assert.ok(a.agent.send(new Uint8Array([0x80, 7])), 'RFC 8445 §12.1: data may use any valid pair');
+  await run(clock, 10);
+  assert.deepEqual(
+    b.received.map((d) => d[1]),
+    [7],
+  );
+  await until(clock, () => selected(a) && selected(b), 1000);
+  assert.equal(selectedRemote(a), '192.0.2.2');
+  a.agent.close();
+  b.agent.close();
+});
+
 test('connects over a lossy, reordering network, deterministically', async () => {
   const outcome = async (seed: number) => {
     const { clock, network } = setup(seed);
@@ -134,13 +160,13 @@ test('connects over a lossy, reordering network, deterministically', async () =>
     signal(a, b);
     void a.agent.gather();
     void b.agent.gather();
-    const took = await until(clock, () => connected(a) && connected(b), 30_000);
-    const selected = a.agent.selectedPair!;
+    const took = await until(clock, () => selected(a) && selected(b), 30_000);
+    const pair = a.agent.selectedPair!;
     a.agent.close();
     b.agent.close();
     return {
       took,
-      selected: `${selected.local.candidate.address}>${selected.remote.address}`,
+      selected: `${pair.local.candidate.address}>${pair.remote.address}`,
       checks: a.agent.counters.checksSent,
     };
   };
@@ -202,7 +228,7 @@ for (const [name, mapA, filterA, mapB, filterB, succeeds] of natCases) {
     void a.agent.gather();
     void b.agent.gather();
     if (succeeds) {
-      await until(clock, () => connected(a) && connected(b), 20_000);
+      await until(clock, () => selected(a) && selected(b), 20_000);
       const srflx = a.candidates.find((c) => c?.type === 'srflx');
       assert.equal(srflx?.address, '203.0.113.1');
       assert.equal(srflx?.relatedAddress, '10.0.0.1');
@@ -226,7 +252,7 @@ for (const role of ['controlling', 'controlled'] as const) {
     signal(a, b);
     void a.agent.gather();
     void b.agent.gather();
-    await until(clock, () => connected(a) && connected(b), 10_000);
+    await until(clock, () => selected(a) && selected(b), 10_000);
     // RFC 8445 §7.3.1.1: the larger tie-breaker ends up controlling.
     assert.equal(b.agent.role, 'controlling');
     assert.equal(a.agent.role, 'controlled');
@@ -243,7 +269,7 @@ test('consent: silence makes the agent disconnected, then failed after 30 s, and
   signal(a, b);
   void a.agent.gather();
   void b.agent.gather();
-  await until(clock, () => connected(a) && connected(b), 5000);
+  await until(clock, () => selected(a) && selected(b), 5000);
   // Consent checks keep the pair alive for a long quiet time.
   await run(clock, 60_000, 100);
   assert.equal(a.agent.state, 'completed');
@@ -270,7 +296,7 @@ test('consent: a short outage is disconnected, then connected again', async () =
   signal(a, b);
   void a.agent.gather();
   void b.agent.gather();
-  await until(clock, () => connected(a), 5000);
+  await until(clock, () => selected(a), 5000);
   network.setLinks('192.0.2.1', '192.0.2.2', { loss: 1 });
   await until(clock, () => a.agent.state === 'disconnected', 15_000);
   network.setLinks('192.0.2.1', '192.0.2.2', {});
@@ -287,7 +313,7 @@ test('ICE restart: new credentials, data keeps flowing, a new pair is selected',
   signal(a, b);
   void a.agent.gather();
   void b.agent.gather();
-  await until(clock, () => connected(a) && connected(b), 5000);
+  await until(clock, () => selected(a) && selected(b), 5000);
   const before = a.agent.localParameters;
   // Take the first path down: the restart must find the other one.
   const first = a.agent.selectedPair!.local.candidate.address;
@@ -301,7 +327,7 @@ test('ICE restart: new credentials, data keeps flowing, a new pair is selected',
   a.agent.setRemoteParameters(b.agent.localParameters);
   b.agent.setRemoteParameters(a.agent.localParameters);
   await until(clock, () => a.agent.selectedPair !== undefined && b.agent.selectedPair !== undefined, 20_000);
-  await until(clock, () => connected(a) && connected(b), 5000);
+  await until(clock, () => selected(a) && selected(b), 5000);
   assert.notEqual(a.agent.selectedPair!.local.candidate.address, first);
   a.agent.close();
   b.agent.close();
@@ -322,7 +348,7 @@ test('mDNS host names: resolved when possible, otherwise learnt as peer-reflexiv
     );
     void a.agent.gather();
     void b.agent.gather();
-    await until(clock, () => connected(a) && connected(b), 10_000);
+    await until(clock, () => selected(a) && selected(b), 10_000);
     assert.equal(a.agent.counters.mdnsResolved, resolvable ? 1 : 0);
     assert.equal(a.agent.counters.mdnsUnresolved, resolvable ? 0 : 1);
     assert.equal(a.agent.selectedPair!.remote.candidate.type, resolvable ? 'host' : 'prflx');
@@ -344,7 +370,7 @@ test('checks that arrive before the peer credentials are answered and used later
   assert.ok(b.agent.counters.checksReceived > 0);
   assert.equal(b.agent.state, 'new');
   b.agent.setRemoteParameters(a.agent.localParameters);
-  await until(clock, () => connected(a) && connected(b), 5000);
+  await until(clock, () => selected(a) && selected(b), 5000);
   a.agent.close();
   b.agent.close();
 });
@@ -371,7 +397,7 @@ test('malformed and unauthenticated STUN is dropped and counted; the agent keeps
   attacker.send(unsigned, target.address, target.port);
   const answers: number[] = [];
   attacker.onMessage((data) => answers.push(data[1]!));
-  await until(clock, () => connected(a) && connected(b), 5000);
+  await until(clock, () => selected(a) && selected(b), 5000);
   assert.equal(a.agent.counters.malformedStun, 3);
   assert.equal(a.agent.counters.unauthenticatedStun, 1);
   assert.deepEqual(answers, [0x11], 'a 400 error response (class error) to the unsigned request');

@@ -311,9 +311,18 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     return remote;
   }
 
-  /** Sends a datagram on the selected pair; false when there is none or consent is lost (RFC 7675 §5.1). */
+  /**
+   * The pair data goes out on: the selected one; during a restart the previous one (RFC 8445 §9); before
+   * any selection the best valid pair (RFC 8445 §12.1), so DTLS starts one check round trip after the
+   * first answer instead of waiting for nomination.
+   */
+  #dataPair(): CandidatePair | undefined {
+    return this.#checks.selectedPair ?? this.#previousSelected ?? this.#checks.bestValidPair;
+  }
+
+  /** Sends a datagram on the data pair; false when there is none or consent is lost (RFC 7675 §5.1). */
   send(data: Uint8Array): boolean {
-    const pair = this.#checks.selectedPair ?? this.#previousSelected;
+    const pair = this.#dataPair();
     if (!pair || this.#closed || this.#consent.expired) return false;
     pair.local.socket.send(data, pair.remote.address, pair.remote.candidate.port);
     return true;
@@ -524,7 +533,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   #computeState(): IceConnectionState {
     if (this.#closed) return 'closed';
     const selected = this.#checks.selectedPair;
-    const pair = selected ?? this.#previousSelected;
+    const pair = this.#dataPair();
     if (pair) {
       const silence = this.clock.now() - pair.lastResponseAt;
       if (this.#consent.expired || silence >= (this.#options.consentTimeoutMs ?? 30_000)) {

@@ -99,6 +99,13 @@ export class ConnectivityChecks {
     return this.#selected;
   }
 
+  /** The highest-priority valid pair (RFC 8445 §7.2.5.3.2), nominated or not. */
+  get bestValidPair(): CandidatePair | undefined {
+    let best: CandidatePair | undefined;
+    for (const valid of this.#valid) if (!best || valid.priority > best.priority) best = valid;
+    return best;
+  }
+
   get pairs(): readonly CandidatePair[] {
     return this.#checklist.pairs;
   }
@@ -336,9 +343,7 @@ export class ConnectivityChecks {
   #maybeNominate(): void {
     if (this.#host.role() !== 'controlling' || this.#selected || this.#nominating || this.#valid.length === 0)
       return;
-    const best = [...this.#valid].sort((a, b) =>
-      a.priority > b.priority ? -1 : a.priority < b.priority ? 1 : 0,
-    )[0]!;
+    const best = this.bestValidPair!;
     const betterPending = this.#checklist.pairs.some(
       (p) =>
         p.priority > best.priority &&

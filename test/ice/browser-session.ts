@@ -157,7 +157,13 @@ export async function runIceSession(page: BrowserPage, options: SessionOptions):
       diagnostics,
     );
     const elapsed = Date.now() - started;
-    await poll('our agent connected', () => /^(connected|completed)$/.test(agent.state), 20_000, diagnostics);
+    // Connected on a nominated pair (data may flow earlier, on the best valid pair: RFC 8445 §12.1).
+    await poll(
+      'our agent connected on a selected pair',
+      () => /^(connected|completed)$/.test(agent.state) && agent.selectedPair !== undefined,
+      20_000,
+      diagnostics,
+    );
     const states = await page.evaluate(() => window.iceStates, undefined);
     const browserCandidates = await page.evaluate(() => window.localCandidates, undefined);
     const pair = agent.selectedPair;

@@ -49,8 +49,10 @@ async function connectThroughRelay(label: string, iceServers: IceServer[], turnT
       new Set([...a.localCandidates, ...b.localCandidates].map((c) => c.type)),
       new Set(['relay']),
     );
-    const connected = (agent: IceAgent) => agent.state === 'connected' || agent.state === 'completed';
-    await waitFor(`${label}: both agents connected`, () => connected(a) && connected(b), 15_000);
+    // Connected on a nominated pair (data may flow earlier, on the best valid pair).
+    const selected = (agent: IceAgent) =>
+      (agent.state === 'connected' || agent.state === 'completed') && agent.selectedPair !== undefined;
+    await waitFor(`${label}: both agents selected a pair`, () => selected(a) && selected(b), 15_000);
     const pair = a.selectedPair!;
     console.log(
       `[${label}] relay-only agents ${a.state}/${b.state} in ${Date.now() - started} ms: ` +
