@@ -5,12 +5,14 @@ import {
   addAttribute,
   createStunMessage,
   decodeStunMessage,
+  ERROR_CODE,
   encodeStunMessage,
   StunMethod,
   XOR_MAPPED_ADDRESS,
 } from '../stun/index.ts';
 import { type NatBehavior, VirtualClock, VirtualNetwork } from '../util/index.ts';
 import { IceAgent } from './agent.ts';
+import type { IceCandidateError } from './candidate.ts';
 import type { IceAgentOptions, IceConnectionState } from './options.ts';
 import { VirtualIceTransport } from './transport.ts';
 
@@ -149,6 +151,37 @@ test('before nomination, data goes on the best valid pair and the agent is alrea
   assert.equal(selectedRemote(a), '192.0.2.2');
   a.agent.close();
   b.agent.close();
+});
+
+test('STUN servers that refuse or stay silent raise candidateerror; gathering still completes', async () => {
+  const { clock, network } = setup();
+  const refusing = network.bind('198.51.100.2', 3478);
+  refusing.onMessage((data, from) => {
+    const request = decodeStunMessage(data);
+    const response = createStunMessage(StunMethod.Binding, 'error', request.transactionId);
+    addAttribute(response, ERROR_CODE, { code: 403, reason: 'Forbidden' });
+    refusing.send(encodeStunMessage(response), from.address, from.port);
+  });
+  const iceServers = [{ urls: ['stun:198.51.100.2:3478', 'stun:198.51.100.9:3478'] }];
+  const a = makePeer(clock, network, ['10.0.0.1'], { iceServers });
+  const errors: IceCandidateError[] = [];
+  a.agent.on('candidateerror', (error) => errors.push(error));
+  void a.agent.gather();
+  await until(clock, () => a.agent.gatheringState === 'complete', 20_000);
+  assert.deepEqual(
+    errors.map(({ url, errorCode, address }) => ({ url, errorCode, address })),
+    [
+      { url: 'stun:198.51.100.2:3478', errorCode: 403, address: '10.0.0.1' },
+      // W3C webrtc-pc §4.8.2: 701 when the server could not be reached.
+      { url: 'stun:198.51.100.9:3478', errorCode: 701, address: '10.0.0.1' },
+    ],
+  );
+  assert.equal(errors[0]?.errorText, 'Forbidden');
+  assert.deepEqual(
+    a.candidates.map((c) => c?.type),
+    ['host', undefined],
+  );
+  a.agent.close();
 });
 
 test('connects over a lossy, reordering network, deterministically', async () => {

@@ -130,6 +130,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       serverRetransmit: { rtoMs: 500, maxTransmissions: 3, lastWaitFactor: 4 },
       turnTls: options.turnTls,
       onDatagram: (local, data, from) => this.#receive(local, data, from),
+      onCandidateError: (error) => this.emit('candidateerror', error),
     });
     this.#consent = new Consent({
       clock: this.clock,

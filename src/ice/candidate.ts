@@ -82,3 +82,17 @@ export const addressKey = (address: string, port: number) => `${address}|${port}
 export function isMdnsName(address: string): boolean {
   return /\.local\.?$/i.test(address);
 }
+
+/**
+ * A STUN or TURN server that gave no candidate during gathering (W3C webrtc-pc §4.8.2
+ * RTCPeerConnectionIceErrorEvent): its STUN error code (300–699), or 701 when it could not be reached.
+ */
+export interface IceCandidateError {
+  /** The local address used to reach the server, when it is already exposed in a host candidate. */
+  readonly address: string | null;
+  readonly port: number | null;
+  /** The server's URL as configured. */
+  readonly url: string;
+  readonly errorCode: number;
+  readonly errorText: string;
+}

@@ -7,16 +7,20 @@
 import type { ConnectionOptions } from 'node:tls';
 import {
   createStunMessage,
+  ERROR_CODE,
   getAttribute,
   StunMethod,
   type StunRetransmitOptions,
+  StunTimeoutError,
+  StunTransactionClosedError,
   XOR_MAPPED_ADDRESS,
 } from '../stun/index.ts';
-import { TurnClient } from '../turn/index.ts';
+import { TurnClient, TurnRequestError } from '../turn/index.ts';
 import type { Clock } from '../util/index.ts';
 import {
   candidatePriority,
   type FoundationAllocator,
+  type IceCandidateError,
   type LocalCandidate,
   localPreferenceOf,
 } from './candidate.ts';
@@ -72,6 +76,26 @@ export interface GathererOptions {
   readonly turnTls?: ConnectionOptions | undefined;
   /** Called for every datagram arriving on a host or relay socket. */
   readonly onDatagram: (local: LocalCandidate, data: Uint8Array, from: IceEndpoint) => void;
+  /** A STUN or TURN server that gave no candidate, and why. */
+  readonly onCandidateError: (error: IceCandidateError) => void;
+}
+
+/** W3C webrtc-pc §4.8.2: the code for a server that could not be reached at all. */
+const SERVER_UNREACHABLE = 701;
+
+/** A STUN server to query: where it is and the URL it was configured with. */
+interface StunTarget extends IceEndpoint {
+  readonly url: string;
+}
+
+/** The error code and text a gathering failure reports, or undefined when gathering was just closing. */
+function describeFailure(error: unknown): { errorCode: number; errorText: string } | undefined {
+  if (error instanceof StunTransactionClosedError) return undefined;
+  if (error instanceof TurnRequestError) return { errorCode: error.code, errorText: error.reason };
+  if (error instanceof StunTimeoutError) {
+    return { errorCode: SERVER_UNREACHABLE, errorText: 'the server did not answer' };
+  }
+  return { errorCode: SERVER_UNREACHABLE, errorText: error instanceof Error ? error.message : String(error) };
 }
 
 const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
@@ -162,26 +186,43 @@ export class Gatherer {
     return socket.address === '::1' || socket.address.startsWith('127.');
   }
 
-  async #resolveStunServers(servers: readonly IceServer[]): Promise<IceEndpoint[]> {
-    const endpoints: IceEndpoint[] = [];
+  async #resolveStunServers(servers: readonly IceServer[]): Promise<StunTarget[]> {
+    const targets: StunTarget[] = [];
     for (const server of servers) {
       for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
         const parsed = parseIceServerUrl(url);
         // Only plain STUN over UDP gives server-reflexive candidates here; TURN is the relay client's job.
         if (parsed.scheme !== 'stun') continue;
         const addresses = await this.#options.transport.resolveHost(parsed.host).catch(() => []);
-        for (const address of addresses) endpoints.push({ address, port: parsed.port });
+        if (addresses.length === 0) this.#reportUnresolved(url, parsed.host);
+        for (const address of addresses) targets.push({ address, port: parsed.port, url });
       }
     }
-    return endpoints;
+    return targets;
+  }
+
+  #reportUnresolved(url: string, host: string): void {
+    if (this.#closed) return;
+    this.#options.onCandidateError({
+      address: null,
+      port: null,
+      url,
+      errorCode: SERVER_UNREACHABLE,
+      errorText: `${host} did not resolve`,
+    });
   }
 
   async #query(
     host: LocalCandidate,
-    server: IceEndpoint,
+    server: StunTarget,
     seen: Set<string>,
     onCandidate: (local: LocalCandidate) => void,
   ): Promise<void> {
+    const report = (failure: { errorCode: number; errorText: string }) => {
+      if (this.#closed) return;
+      const { address, port } = host.socket;
+      this.#options.onCandidateError({ address, port, url: server.url, ...failure });
+    };
     const transactions = this.#options.router.transactions(
       host.socket,
       server,
@@ -192,9 +233,16 @@ export class Gatherer {
       const response = await transactions.request(createStunMessage(StunMethod.Binding, 'request'), {
         fingerprint: true,
       });
-      if (response.class !== 'success') return;
+      if (response.class !== 'success') {
+        const error = getAttribute(response, ERROR_CODE);
+        report({ errorCode: error?.code ?? 500, errorText: error?.reason ?? 'error response' });
+        return;
+      }
       const mapped = getAttribute(response, XOR_MAPPED_ADDRESS);
-      if (!mapped) return;
+      if (!mapped) {
+        report({ errorCode: 500, errorText: 'no XOR-MAPPED-ADDRESS in the response' });
+        return;
+      }
       const key = `${host.socket.address}|${mapped.address}|${mapped.port}`;
       // RFC 8445 §5.1.3: a server-reflexive candidate equal to its base (no NAT) is redundant.
       if (seen.has(key) || (mapped.address === host.socket.address && mapped.port === host.socket.port))
@@ -216,8 +264,10 @@ export class Gatherer {
           extensions: [],
         },
       });
-    } catch {
+    } catch (error) {
       // A silent or failing server gives no candidate; gathering goes on (RFC 8445 §5.1.1.2).
+      const failure = describeFailure(error);
+      if (failure) report(failure);
     }
   }
 
@@ -231,15 +281,25 @@ export class Gatherer {
   }
 
   async #allocate(servers: readonly IceServer[]): Promise<LocalCandidate[]> {
-    const targets: { url: IceServerUrl; server: IceServer }[] = [];
+    const targets: { text: string; url: IceServerUrl; server: IceServer }[] = [];
     for (const server of servers) {
-      for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
-        const parsed = parseIceServerUrl(url);
-        if (parsed.scheme === 'turn' || parsed.scheme === 'turns') targets.push({ url: parsed, server });
+      for (const text of typeof server.urls === 'string' ? [server.urls] : server.urls) {
+        const url = parseIceServerUrl(text);
+        if (url.scheme === 'turn' || url.scheme === 'turns') targets.push({ text, url, server });
       }
     }
     const results = await Promise.all(
-      targets.map(({ url, server }, index) => this.#allocateOne(url, server, index)),
+      targets.map(({ text, url, server }, index) =>
+        this.#allocateOne(url, server, index).catch((error: unknown) => {
+          // An unreachable or refusing TURN server gives no candidate; gathering goes on. The local
+          // address of the connection to it is not exposed in any candidate, so it is not reported.
+          const failure = describeFailure(error);
+          if (failure && !this.#closed) {
+            this.#options.onCandidateError({ address: null, port: null, url: text, ...failure });
+          }
+          return undefined;
+        }),
+      ),
     );
     for (const relay of results) if (relay) this.relays.push(relay);
     return this.relays;
@@ -252,62 +312,57 @@ export class Gatherer {
   ): Promise<LocalCandidate | undefined> {
     const { transport, clock } = this.#options;
     const protocol = url.scheme === 'turns' ? 'tls' : (url.transport ?? 'udp');
+    const [address] = await transport.resolveHost(url.host).catch(() => []);
+    if (!address) throw new Error(`${url.host} did not resolve`);
+    const connection = await transport.connectTurn({
+      host: address,
+      port: url.port,
+      protocol,
+      ...(protocol === 'tls' ? { tls: { servername: url.host, ...this.#options.turnTls } } : {}),
+    });
+    const client = new TurnClient({
+      transport: connection,
+      clock,
+      username: server.username ?? '',
+      password: server.credential ?? '',
+    });
+    let allocation: Awaited<ReturnType<TurnClient['allocate']>>;
     try {
-      const [address] = await transport.resolveHost(url.host);
-      if (!address) return undefined;
-      const connection = await transport.connectTurn({
-        host: address,
-        port: url.port,
-        protocol,
-        ...(protocol === 'tls' ? { tls: { servername: url.host, ...this.#options.turnTls } } : {}),
-      });
-      const client = new TurnClient({
-        transport: connection,
-        clock,
-        username: server.username ?? '',
-        password: server.credential ?? '',
-      });
-      let allocation: Awaited<ReturnType<TurnClient['allocate']>>;
-      try {
-        allocation = await client.allocate();
-      } catch (error) {
-        void client.close();
-        throw error;
-      }
-      if (this.#closed) {
-        void client.close();
-        return undefined;
-      }
-      const socket = new TurnRelaySocket(client, allocation);
-      // RFC 8445 §5.1.2.1 with RFC 8421-style transport preference: UDP, then TCP, then TLS relays.
-      const localPreference = 65535 - ({ udp: 0, tcp: 1, tls: 2 }[protocol] * 8192 + index * 64);
-      const local: LocalCandidate = {
-        socket,
-        candidate: {
-          foundation: this.#options.foundations.foundationFor(
-            'relay',
-            allocation.mapped.address,
-            address,
-            protocol,
-          ),
-          component: 1,
-          transport: 'udp',
-          priority: candidatePriority('relay', Math.max(0, localPreference), 1),
-          address: allocation.relayed.address,
-          port: allocation.relayed.port,
-          type: 'relay',
-          // RFC 8839 §5.1: a relayed candidate's related address is the client's mapped address.
-          relatedAddress: allocation.mapped.address,
-          relatedPort: allocation.mapped.port,
-          extensions: [],
-        },
-      };
-      socket.onMessage((data, from) => this.#options.onDatagram(local, data, from));
-      return local;
-    } catch {
-      // An unreachable or refusing TURN server gives no candidate; gathering goes on.
+      allocation = await client.allocate();
+    } catch (error) {
+      void client.close();
+      throw error;
+    }
+    if (this.#closed) {
+      void client.close();
       return undefined;
     }
+    const socket = new TurnRelaySocket(client, allocation);
+    // RFC 8445 §5.1.2.1 with RFC 8421-style transport preference: UDP, then TCP, then TLS relays.
+    const localPreference = 65535 - ({ udp: 0, tcp: 1, tls: 2 }[protocol] * 8192 + index * 64);
+    const local: LocalCandidate = {
+      socket,
+      candidate: {
+        foundation: this.#options.foundations.foundationFor(
+          'relay',
+          allocation.mapped.address,
+          address,
+          protocol,
+        ),
+        component: 1,
+        transport: 'udp',
+        priority: candidatePriority('relay', Math.max(0, localPreference), 1),
+        address: allocation.relayed.address,
+        port: allocation.relayed.port,
+        type: 'relay',
+        // RFC 8839 §5.1: a relayed candidate's related address is the client's mapped address.
+        relatedAddress: allocation.mapped.address,
+        relatedPort: allocation.mapped.port,
+        extensions: [],
+      },
+    };
+    socket.onMessage((data, from) => this.#options.onDatagram(local, data, from));
+    return local;
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 export { IceAgent } from './agent.ts';
 export {
   candidatePriority,
+  type IceCandidateError,
   isMdnsName,
   type LocalCandidate,
   pairPriority,

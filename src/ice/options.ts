@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import type { IceCandidate } from '../sdp/index.ts';
 import type { Clock } from '../util/index.ts';
+import type { IceCandidateError } from './candidate.ts';
 import type { CandidatePair } from './checklist.ts';
 import type { IceAgentCounters, IceParameters } from './checks.ts';
 import type { IceServer } from './gatherer.ts';
@@ -66,6 +67,7 @@ export interface IceAgentEvents {
   statechange: [state: IceConnectionState];
   gatheringstatechange: [state: IceGatheringState];
   selectedpairchange: [pair: CandidatePair];
+  candidateerror: [error: IceCandidateError];
   /** A non-STUN datagram from the peer (DTLS, SRTP, ...). */
   data: [data: Uint8Array, from: IceEndpoint];
 }

@@ -25,7 +25,7 @@ import {
   updateConfiguration,
 } from './configuration.ts';
 import { isSdpParseError, type RemoteDescription, readRemoteDescription } from './description.ts';
-import { RTCDataChannelEvent, RTCPeerConnectionIceEvent } from './events.ts';
+import { RTCDataChannelEvent, RTCPeerConnectionIceErrorEvent, RTCPeerConnectionIceEvent } from './events.ts';
 import {
   type AppliedRemoteDescription,
   answerMatchesOffer,
@@ -139,6 +139,9 @@ export class RTCPeerConnection extends EventTarget {
     this.#stack = stack;
     this.#dtlsTransport = stack.dtlsTransport;
     stack.ice.on('candidate', (candidate) => this.#onLocalCandidate(candidate));
+    stack.ice.on('candidateerror', (error) =>
+      this.dispatchEvent(new RTCPeerConnectionIceErrorEvent('icecandidateerror', error)),
+    );
     stack.ice.on('gatheringstatechange', (state) => {
       if (this.#isClosed || this.#iceGatheringState === state) return;
       this.#iceGatheringState = state;
