@@ -1,5 +1,11 @@
 export * from './protocol.ts';
-export { InMemoryRoomBackend, type JoinOutcome, type RoomBackend, type RoomMember } from './room-backend.ts';
+export {
+  InMemoryRoomBackend,
+  type JoinOutcome,
+  type LocalRooms,
+  type RoomBackend,
+  type RoomMember,
+} from './room-backend.ts';
 export { mintRoomToken, verifyRoomToken } from './room-token.ts';
 export { clientMessageSchemas } from './schema.ts';
 export {

@@ -27,6 +27,17 @@ export interface RoomBackend {
   send(peerId: string, message: ServerMessage): Promise<boolean>;
   roomCount(): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Present when rooms and peers all live in this process: the same lookups, answered at once, so relaying
+   * a message (the hot path) needs no promise.
+   */
+  readonly local?: LocalRooms;
+}
+
+export interface LocalRooms {
+  members(room: string): readonly RoomMember[];
+  /** False when the peer is not connected. */
+  send(peerId: string, message: ServerMessage): boolean;
 }
 
 /** The single-process backend: rooms and peers in maps, delivery by direct call. */
@@ -61,8 +72,18 @@ export class InMemoryRoomBackend implements RoomBackend {
     return remaining;
   }
 
+  readonly local: LocalRooms = {
+    members: (room) => this.#rooms.get(room) ?? [],
+    send: (peerId, message) => {
+      const deliver = this.#peers.get(peerId);
+      if (!deliver) return false;
+      deliver(message);
+      return true;
+    },
+  };
+
   async members(room: string): Promise<readonly RoomMember[]> {
-    return this.#rooms.get(room) ?? [];
+    return this.local.members(room);
   }
 
   attach(peerId: string, deliver: (message: ServerMessage) => void): void {
@@ -74,10 +95,7 @@ export class InMemoryRoomBackend implements RoomBackend {
   }
 
   async send(peerId: string, message: ServerMessage): Promise<boolean> {
-    const deliver = this.#peers.get(peerId);
-    if (!deliver) return false;
-    deliver(message);
-    return true;
+    return this.local.send(peerId, message);
   }
 
   async roomCount(): Promise<number> {

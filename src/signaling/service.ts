@@ -12,7 +12,7 @@ import {
   type SignalingErrorDefinition,
   SignalingNotification,
 } from './protocol.ts';
-import type { RoomBackend, RoomMember } from './room-backend.ts';
+import type { LocalRooms, RoomBackend, RoomMember } from './room-backend.ts';
 import { verifyRoomToken } from './room-token.ts';
 
 /** Hooks for metrics; every one is optional. */
@@ -44,12 +44,19 @@ const roomCommands: ReadonlySet<string> = new Set([
   'peerMessageCommand',
 ]);
 const knownCommands: ReadonlySet<string> = new Set([...roomCommands, 'ping', 'getIceServerConfig']);
+const relayCommands: ReadonlySet<string> = new Set([
+  'takeConfiguration',
+  'takeCandidate',
+  'peerMessageCommand',
+]);
 
 /** One connected peer: its id on the backend and the rooms it joined (with its mode in each). */
 export class PeerSession {
   readonly rooms = new Map<string, JoinMode>();
   /** Messages of one socket are handled one after another, so relays keep the sender's order [SDK]. */
   tail: Promise<void> = Promise.resolve();
+  /** Operations chained on `tail` and not finished; while zero, a relay may be handled at once. */
+  pending = 0;
   closed = false;
 
   constructor(
@@ -88,17 +95,31 @@ export class SignalingService {
     if (session.closed || typeof frame !== 'object' || frame === null || Array.isArray(frame)) return;
     const command = (frame as { command?: unknown }).command;
     if (typeof command !== 'string' || !knownCommands.has(command)) return;
+    const local = this.#backend.local;
+    if (local && session.pending === 0 && relayCommands.has(command)) {
+      // Nothing of this socket is in flight, so handling the relay now keeps its order.
+      const relayed = this.#relayedMessage(session, command as ClientCommand, frame);
+      if (relayed) this.#relayLocal(session, relayed, receivedAt, local);
+      return;
+    }
+    session.pending++;
     session.tail = session.tail
       .then(() => this.#dispatch(session, command as ClientCommand, frame, receivedAt))
-      .catch(() => {
-        // The backend failed (Redis unreachable): the sender is told, the message is not silently lost.
-        const streamId = (frame as { streamId?: unknown }).streamId;
-        this.#fail(
-          session,
-          SignalingError.deliveryFailed,
-          typeof streamId === 'string' ? streamId : undefined,
-        );
-      });
+      .then(
+        () => {
+          session.pending--;
+        },
+        () => {
+          session.pending--;
+          // The backend failed (Redis unreachable): the sender is told, the message is not silently lost.
+          const streamId = (frame as { streamId?: unknown }).streamId;
+          this.#fail(
+            session,
+            SignalingError.deliveryFailed,
+            typeof streamId === 'string' ? streamId : undefined,
+          );
+        },
+      );
   }
 
   /** The socket closed: the peer leaves every room it was in, and partners get `stop` [SDK]. */
@@ -124,22 +145,13 @@ export class SignalingService {
     if (command === 'ping') return session.deliver({ command: 'pong' });
     // getIceServerConfig carries no streamId and must not be rejected for it [SDK].
     if (command === 'getIceServerConfig') return session.deliver(this.#options.iceServerConfig(session));
-
-    const streamId = (frame as { streamId?: unknown }).streamId;
-    if (streamId === undefined || streamId === null || streamId === '') {
-      return this.#fail(session, SignalingError.noStreamNameSpecified);
+    if (relayCommands.has(command)) {
+      const relayed = this.#relayedMessage(session, command, frame);
+      return relayed && this.#relay(session, relayed, receivedAt);
     }
-    if (typeof streamId !== 'string' || !isValidStreamId(streamId)) {
-      return this.#fail(
-        session,
-        SignalingError.invalidStreamName,
-        typeof streamId === 'string' ? streamId : undefined,
-      );
-    }
-    if (!this.#options.validate(command, frame))
-      return this.#fail(session, SignalingError.invalidMessage, streamId);
-
-    const message = frame as ClientMessage;
+    const message = this.#checked(session, command, frame);
+    if (!message) return;
+    const streamId = message.streamId;
     switch (message.command) {
       case 'join':
         return this.#join(session, message);
@@ -154,31 +166,65 @@ export class SignalingService {
       case 'stop':
         if (session.rooms.has(streamId)) await this.#leaveRoom(session, streamId);
         return;
+    }
+  }
+
+  /** A room command with a valid streamId that matches its schema; otherwise the peer is told why. */
+  #checked(
+    session: PeerSession,
+    command: ClientCommand,
+    frame: object,
+  ): (ClientMessage & { streamId: string }) | undefined {
+    const streamId = (frame as { streamId?: unknown }).streamId;
+    if (streamId === undefined || streamId === null || streamId === '') {
+      this.#fail(session, SignalingError.noStreamNameSpecified);
+      return undefined;
+    }
+    if (typeof streamId !== 'string' || !isValidStreamId(streamId)) {
+      this.#fail(
+        session,
+        SignalingError.invalidStreamName,
+        typeof streamId === 'string' ? streamId : undefined,
+      );
+      return undefined;
+    }
+    if (!this.#options.validate(command, frame)) {
+      this.#fail(session, SignalingError.invalidMessage, streamId);
+      return undefined;
+    }
+    return frame as ClientMessage & { streamId: string };
+  }
+
+  /** What the partner receives for a relay command: only the fields the protocol defines. */
+  #relayedMessage(session: PeerSession, command: ClientCommand, frame: object): RelayedMessage | undefined {
+    const message = this.#checked(session, command, frame);
+    switch (message?.command) {
       case 'takeConfiguration':
         // idMapping: {} keeps pages that pass no remoteVideoId from crashing in onTrack [SDK].
-        return this.#relay(
-          session,
-          { command: 'takeConfiguration', streamId, type: message.type, sdp: message.sdp, idMapping: {} },
-          receivedAt,
-        );
+        return {
+          command: 'takeConfiguration',
+          streamId: message.streamId,
+          type: message.type,
+          sdp: message.sdp,
+          idMapping: {},
+        };
       case 'takeCandidate':
-        return this.#relay(
-          session,
-          {
-            command: 'takeCandidate',
-            streamId,
-            label: message.label,
-            id: message.id ?? '',
-            candidate: message.candidate,
-          },
-          receivedAt,
-        );
+        return {
+          command: 'takeCandidate',
+          streamId: message.streamId,
+          label: message.label,
+          id: message.id ?? '',
+          candidate: message.candidate,
+        };
       case 'peerMessageCommand':
-        return this.#relay(
-          session,
-          { command: 'peerMessageCommand', streamId, definition: message.definition, data: message.data },
-          receivedAt,
-        );
+        return {
+          command: 'peerMessageCommand',
+          streamId: message.streamId,
+          definition: message.definition,
+          data: message.data,
+        };
+      default:
+        return undefined;
     }
   }
 
@@ -229,12 +275,22 @@ export class SignalingService {
   async #relay(session: PeerSession, message: RelayedMessage, receivedAt: number): Promise<void> {
     const room = message.streamId;
     const partner = session.rooms.has(room)
-      ? (await this.#backend.members(room)).find((member) => member.peerId !== session.peerId)
+      ? partnerOf(session, await this.#backend.members(room))
       : undefined;
-    if (!partner) return this.#fail(session, SignalingError.noPeerAssociatedBefore, room);
-    const delivered = await this.#backend.send(partner.peerId, message);
-    if (!delivered) return this.#fail(session, SignalingError.noPeerAssociatedBefore, room);
-    this.#options.observer?.relayed?.(message.command, this.#now() - receivedAt);
+    const delivered = partner !== undefined && (await this.#backend.send(partner.peerId, message));
+    this.#relayed(session, message, receivedAt, delivered);
+  }
+
+  /** #relay on rooms held in this process, without a promise. */
+  #relayLocal(session: PeerSession, message: RelayedMessage, receivedAt: number, local: LocalRooms): void {
+    const room = message.streamId;
+    const partner = session.rooms.has(room) ? partnerOf(session, local.members(room)) : undefined;
+    this.#relayed(session, message, receivedAt, partner !== undefined && local.send(partner.peerId, message));
+  }
+
+  #relayed(session: PeerSession, message: RelayedMessage, receivedAt: number, delivered: boolean): void {
+    if (delivered) this.#options.observer?.relayed?.(message.command, this.#now() - receivedAt);
+    else this.#fail(session, SignalingError.noPeerAssociatedBefore, message.streamId);
   }
 
   #fail(session: PeerSession, definition: SignalingErrorDefinition, streamId?: string): void {
@@ -243,4 +299,8 @@ export class SignalingService {
       streamId === undefined ? { command: 'error', definition } : { command: 'error', definition, streamId },
     );
   }
+}
+
+function partnerOf(session: PeerSession, members: readonly RoomMember[]): RoomMember | undefined {
+  return members.find((member) => member.peerId !== session.peerId);
 }
