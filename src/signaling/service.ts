@@ -95,6 +95,11 @@ export class SignalingService {
     if (session.closed || typeof frame !== 'object' || frame === null || Array.isArray(frame)) return;
     const command = (frame as { command?: unknown }).command;
     if (typeof command !== 'string' || !knownCommands.has(command)) return;
+    // Keepalives are most of the traffic of an idle server: answered at once when nothing is in flight.
+    if (command === 'ping' && session.pending === 0) {
+      session.deliver({ command: 'pong' });
+      return;
+    }
     const local = this.#backend.local;
     if (local && session.pending === 0 && relayCommands.has(command)) {
       // Nothing of this socket is in flight, so handling the relay now keeps its order.
