@@ -39,6 +39,11 @@ const MAX_DTLS_RECORD_OVERHEAD = 13 + 8 + 16;
 const PACKET_SIZE = 1200;
 /** DTLS datagrams that arrive before both descriptions are applied wait here (a bounded few). */
 const MAX_EARLY_DATAGRAMS = 16;
+/**
+ * Handshake datagrams DTLS sends before our ICE has a valid pair (the peer's ClientHello can arrive over
+ * its valid pair first) wait here and go out as soon as one exists, instead of after DTLS's 1 s timer.
+ */
+const MAX_UNSENT_DATAGRAMS = 16;
 
 /** What both descriptions settled for the data section's transports. */
 export interface NegotiatedTransport {
@@ -73,6 +78,7 @@ export class TransportStack {
   readonly counters = { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0 };
   #negotiated: NegotiatedTransport | undefined;
   #early: Uint8Array[] = [];
+  #unsent: Uint8Array[] = [];
   #closed = false;
 
   constructor(options: TransportStackOptions) {
@@ -83,6 +89,7 @@ export class TransportStack {
     this.dtlsTransport = new RTCDtlsTransport(iceTransport);
     this.ice.on('data', (data) => this.#onIceData(data));
     this.ice.on('statechange', () => {
+      this.#sendUnsent();
       this.#startDtlsWhenReady();
       iceTransport.dispatchEvent(new Event('statechange'));
       options.onStateChange();
@@ -146,9 +153,9 @@ export class TransportStack {
       role: negotiated.dtlsRole,
       transport: {
         send: (datagram) => {
-          if (!this.ice.send(datagram)) return;
-          this.counters.packetsSent++;
-          this.counters.bytesSent += datagram.length;
+          if (this.ice.send(datagram)) this.#countSent(datagram);
+          else if (this.#waitsForPath() && this.#unsent.length < MAX_UNSENT_DATAGRAMS)
+            this.#unsent.push(datagram.slice());
         },
       },
       certificate: this.#options.certificate,
@@ -182,6 +189,23 @@ export class TransportStack {
     this.#early = [];
     this.#startDtlsWhenReady();
     for (const datagram of early) dtls.handleDatagram(datagram);
+  }
+
+  #countSent(datagram: Uint8Array): void {
+    this.counters.packetsSent++;
+    this.counters.bytesSent += datagram.length;
+  }
+
+  /** ICE has not found a path yet (as opposed to having lost one, when DTLS's own timers recover). */
+  #waitsForPath(): boolean {
+    return this.ice.state === 'new' || this.ice.state === 'checking';
+  }
+
+  #sendUnsent(): void {
+    const unsent = this.#unsent;
+    if (unsent.length === 0 || this.#waitsForPath()) return;
+    this.#unsent = [];
+    for (const datagram of unsent) if (this.ice.send(datagram)) this.#countSent(datagram);
   }
 
   #startDtlsWhenReady(): void {
