@@ -28,7 +28,21 @@ test('a generated certificate is valid X.509 that node:crypto reads, self-signed
     assert.ok(verify('sha256', parsed.tbs, certificate.publicKey, parsed.signature));
     assert.equal(parsed.notAfter.getTime(), certificate.expires.getTime());
     assert.ok(certificatePublicKey(certificate.der).equals(x509.publicKey));
+    assert.deepEqual(
+      Buffer.from(parsed.subjectPublicKeyInfo),
+      certificate.publicKey.export({ type: 'spki', format: 'der' }),
+      'the SubjectPublicKeyInfo we build is the one OpenSSL encodes',
+    );
   }
+});
+
+test('a P-256 point off the curve is refused when the peer certificate is read', () => {
+  const { der } = generateCertificate();
+  const spki = parseCertificate(der).subjectPublicKeyInfo;
+  const at = Buffer.from(der).indexOf(Buffer.from(spki)) + spki.length - 1;
+  const tampered = Uint8Array.from(der);
+  tampered[at] = tampered[at]! ^ 1; // the last byte of Y
+  assert.throws(() => certificatePublicKey(tampered), DtlsDecodeError);
 });
 
 test('fingerprints print and parse in SDP form and match only their certificate', () => {
