@@ -4,6 +4,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { connectTurnTransport, type TurnClientTransport, type TurnServerAddress } from '../turn/index.ts';
 import type { VirtualNetwork, VirtualUdpSocket } from '../util/index.ts';
@@ -12,6 +13,21 @@ import { MdnsResolver } from './mdns.ts';
 /** IPv4 or IPv6 from an address text (IPv6 addresses contain ':'). */
 export function addressFamily(address: string): 'IPv4' | 'IPv6' {
   return address.includes(':') ? 'IPv6' : 'IPv4';
+}
+
+/**
+ * ICE sends only to IP addresses (host names are resolved while gathering, mDNS names by the resolver).
+ * dgram would look each one up again through dns.lookup and send on the next tick, once per datagram;
+ * answering at once keeps the send synchronous and skips that work.
+ */
+function literalLookup(
+  address: string,
+  _family: unknown,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const version = isIP(address);
+  if (version === 0) callback(new Error(`not an IP address: ${address}`), address, 0);
+  else callback(null, address, version);
 }
 
 export interface IceEndpoint {
@@ -119,7 +135,11 @@ export class NodeIceTransport implements IceTransport {
     return new Promise((resolve, reject) => {
       const ipv6 = addressFamily(address) === 'IPv6';
       // ipv6Only keeps an IPv6 socket from also taking IPv4-mapped traffic; on an IPv4 socket it is an error.
-      const socket = createSocket(ipv6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+      const socket = createSocket(
+        ipv6
+          ? { type: 'udp6', ipv6Only: true, lookup: literalLookup }
+          : { type: 'udp4', lookup: literalLookup },
+      );
       socket.once('error', reject);
       socket.bind({ address, port: 0 }, () => {
         socket.off('error', reject);
