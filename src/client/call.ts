@@ -268,7 +268,12 @@ export class DyadCall extends EventTarget {
 
   #schedulePing(): void {
     const interval = this.#options.pingIntervalMs ?? 3000;
+    const due = this.#clock.now() + interval;
     this.#pingTimer = this.#clock.setTimeout(() => {
+      // A timer that fires far too late means this page or process was suspended (sleep, a frozen tab):
+      // that silence is ours, not the server's, and its answers may still be waiting unread.
+      const suspendedMs = this.#clock.now() - due;
+      if (suspendedMs > interval) this.#lastReceivedAt += suspendedMs;
       if (this.#clock.now() - this.#lastReceivedAt >= this.#silenceLimitMs) {
         // Half-open TCP never reports close by itself; the missing pongs do.
         this.#onSocketLost();

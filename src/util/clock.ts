@@ -97,10 +97,19 @@ export class VirtualClock implements Clock {
       const next = this.#earliestDue(target);
       if (!next) break;
       this.#timers = this.#timers.filter((timer) => timer !== next);
-      this.#now = next.due;
+      // After a suspension, overdue timers fire at the present, not back in time.
+      this.#now = Math.max(this.#now, next.due);
       next.callback();
     }
     this.#now = target;
+  }
+
+  /**
+   * Moves time forward by `ms` without firing anything, as when the process was suspended (a sleeping
+   * laptop, a frozen tab): the timers that fell due meanwhile fire late, at the next `advance`.
+   */
+  suspend(ms: number): void {
+    this.#now += ms;
   }
 
   /** Fires timers one after another until none is left or `limitMs` of virtual time has passed. */

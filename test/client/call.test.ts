@@ -92,6 +92,28 @@ describe('DyadCall signaling flows', () => {
     ctx.call.leave();
   });
 
+  it('a suspended page does not take its own pause for a dead socket; real silence still counts', async () => {
+    const ctx = setup();
+    await joined(ctx);
+    ctx.clock.advance(3000);
+    ctx.socket().deliver({ command: 'pong' });
+    const pings = () =>
+      ctx
+        .socket()
+        .commands()
+        .filter((c) => c === 'ping').length;
+    const before = pings();
+    // 20 s asleep: the ping timer fires 17 s late, before the pongs waiting in the socket are read.
+    ctx.clock.suspend(20_000);
+    ctx.clock.advance(0);
+    assert.equal(ctx.call.state, 'joined');
+    assert.equal(pings(), before + 1, 'it pings instead of reconnecting');
+    // No answer at all from here on: the socket is given up within the silence limit (10 s).
+    ctx.clock.advance(12_000);
+    assert.equal(ctx.call.state, 'reconnecting');
+    ctx.call.leave();
+  });
+
   it('does not ask for the ICE configuration when ICE servers are given', async () => {
     const ctx = setup({ iceServers: [{ urls: 'stun:127.0.0.1:1' }] });
     await joined(ctx);
