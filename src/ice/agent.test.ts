@@ -83,6 +83,23 @@ function signal(a: Peer, b: Peer, rewrite: (c: IceCandidate) => IceCandidate = (
   b.agent.setRemoteParameters(a.agent.localParameters);
 }
 
+/** Two agents, `a` controlling and `b` controlled unless the options say otherwise, signalled and gathering. */
+function startPair(
+  clock: VirtualClock,
+  network: VirtualNetwork,
+  aAddresses: string[],
+  bAddresses: string[],
+  aOptions: IceAgentOptions = {},
+  bOptions: IceAgentOptions = { role: 'controlled' },
+): { a: Peer; b: Peer } {
+  const a = makePeer(clock, network, aAddresses, aOptions);
+  const b = makePeer(clock, network, bAddresses, bOptions);
+  signal(a, b);
+  void a.agent.gather();
+  void b.agent.gather();
+  return { a, b };
+}
+
 const connected = (p: Peer) => p.agent.state === 'connected' || p.agent.state === 'completed';
 /** Connected on a nominated pair (ICE is connected earlier, on the best valid pair: RFC 8445 §12.1). */
 const selected = (p: Peer) => connected(p) && p.agent.selectedPair !== undefined;
@@ -95,11 +112,7 @@ function setup(seed = 1) {
 
 test('two agents connect, complete, select the same pair and carry data both ways', async () => {
   const { clock, network } = setup();
-  const a = makePeer(clock, network, ['192.0.2.1', '2001:db8::1']);
-  const b = makePeer(clock, network, ['192.0.2.2', '2001:db8::2'], { role: 'controlled' });
-  signal(a, b);
-  void a.agent.gather();
-  void b.agent.gather();
+  const { a, b } = startPair(clock, network, ['192.0.2.1', '2001:db8::1'], ['192.0.2.2', '2001:db8::2']);
   const took = await until(clock, () => a.agent.state === 'completed' && b.agent.state === 'completed', 5000);
   assert.ok(took < 2000, `completed in ${took} ms of virtual time`);
   const pa = a.agent.selectedPair!;
@@ -131,11 +144,7 @@ test('two agents connect, complete, select the same pair and carry data both way
 
 test('before nomination, data goes on the best valid pair and the agent is already connected', async () => {
   const { clock, network } = setup();
-  const a = makePeer(clock, network, ['192.0.2.1']);
-  const b = makePeer(clock, network, ['192.0.2.2'], { role: 'controlled' });
-  signal(a, b);
-  void a.agent.gather();
-  void b.agent.gather();
+  const { a, b } = startPair(clock, network, ['192.0.2.1'], ['192.0.2.2']);
   // One check round trip over 5 ms links; the nominating check waits for the next Ta (50 ms).
   const took = await until(clock, () => connected(a) && connected(b), 1000);
   assert.ok(took < 30, `connected after ${took} ms of virtual time`);
@@ -188,11 +197,7 @@ test('connects over a lossy, reordering network, deterministically', async () =>
   const outcome = async (seed: number) => {
     const { clock, network } = setup(seed);
     network.setDefaultLink({ loss: 0.3, delayMs: 20, jitterMs: 30 });
-    const a = makePeer(clock, network, ['192.0.2.1', '192.0.2.11']);
-    const b = makePeer(clock, network, ['192.0.2.2'], { role: 'controlled' });
-    signal(a, b);
-    void a.agent.gather();
-    void b.agent.gather();
+    const { a, b } = startPair(clock, network, ['192.0.2.1', '192.0.2.11'], ['192.0.2.2']);
     const took = await until(clock, () => selected(a) && selected(b), 30_000);
     const pair = a.agent.selectedPair!;
     a.agent.close();
@@ -251,15 +256,18 @@ for (const [name, mapA, filterA, mapB, filterB, succeeds] of natCases) {
       filtering: filterB,
     });
     const iceServers = [{ urls: 'stun:198.51.100.1:3478' }];
-    const a = makePeer(clock, network, ['10.0.0.1'], { iceServers, checkMaxTransmissions: 4 });
-    const b = makePeer(clock, network, ['10.1.0.1'], {
-      iceServers,
-      role: 'controlled',
-      checkMaxTransmissions: 4,
-    });
-    signal(a, b);
-    void a.agent.gather();
-    void b.agent.gather();
+    const { a, b } = startPair(
+      clock,
+      network,
+      ['10.0.0.1'],
+      ['10.1.0.1'],
+      { iceServers, checkMaxTransmissions: 4 },
+      {
+        iceServers,
+        role: 'controlled',
+        checkMaxTransmissions: 4,
+      },
+    );
     if (succeeds) {
       await until(clock, () => selected(a) && selected(b), 20_000);
       const srflx = a.candidates.find((c) => c?.type === 'srflx');
@@ -280,11 +288,14 @@ for (const [name, mapA, filterA, mapB, filterB, succeeds] of natCases) {
 for (const role of ['controlling', 'controlled'] as const) {
   test(`role conflict with both agents ${role} is repaired by the tie-breaker`, async () => {
     const { clock, network } = setup();
-    const a = makePeer(clock, network, ['192.0.2.1'], { role, tieBreaker: 10n });
-    const b = makePeer(clock, network, ['192.0.2.2'], { role, tieBreaker: 20n });
-    signal(a, b);
-    void a.agent.gather();
-    void b.agent.gather();
+    const { a, b } = startPair(
+      clock,
+      network,
+      ['192.0.2.1'],
+      ['192.0.2.2'],
+      { role, tieBreaker: 10n },
+      { role, tieBreaker: 20n },
+    );
     await until(clock, () => selected(a) && selected(b), 10_000);
     // RFC 8445 §7.3.1.1: the larger tie-breaker ends up controlling.
     assert.equal(b.agent.role, 'controlling');
@@ -297,11 +308,7 @@ for (const role of ['controlling', 'controlled'] as const) {
 
 test('consent: silence makes the agent disconnected, then failed after 30 s, and it stops sending', async () => {
   const { clock, network } = setup();
-  const a = makePeer(clock, network, ['192.0.2.1']);
-  const b = makePeer(clock, network, ['192.0.2.2'], { role: 'controlled' });
-  signal(a, b);
-  void a.agent.gather();
-  void b.agent.gather();
+  const { a, b } = startPair(clock, network, ['192.0.2.1'], ['192.0.2.2']);
   await until(clock, () => selected(a) && selected(b), 5000);
   // Consent checks keep the pair alive for a long quiet time.
   await run(clock, 60_000, 100);
@@ -324,11 +331,7 @@ test('consent: silence makes the agent disconnected, then failed after 30 s, and
 
 test('consent: a short outage is disconnected, then connected again', async () => {
   const { clock, network } = setup();
-  const a = makePeer(clock, network, ['192.0.2.1']);
-  const b = makePeer(clock, network, ['192.0.2.2'], { role: 'controlled' });
-  signal(a, b);
-  void a.agent.gather();
-  void b.agent.gather();
+  const { a, b } = startPair(clock, network, ['192.0.2.1'], ['192.0.2.2']);
   await until(clock, () => selected(a), 5000);
   network.setLinks('192.0.2.1', '192.0.2.2', { loss: 1 });
   await until(clock, () => a.agent.state === 'disconnected', 15_000);
@@ -341,11 +344,7 @@ test('consent: a short outage is disconnected, then connected again', async () =
 
 test('ICE restart: new credentials, data keeps flowing, a new pair is selected', async () => {
   const { clock, network } = setup();
-  const a = makePeer(clock, network, ['192.0.2.1', '192.0.2.11']);
-  const b = makePeer(clock, network, ['192.0.2.2'], { role: 'controlled' });
-  signal(a, b);
-  void a.agent.gather();
-  void b.agent.gather();
+  const { a, b } = startPair(clock, network, ['192.0.2.1', '192.0.2.11'], ['192.0.2.2']);
   await until(clock, () => selected(a) && selected(b), 5000);
   const before = a.agent.localParameters;
   // Take the first path down: the restart must find the other one.
@@ -410,11 +409,7 @@ test('checks that arrive before the peer credentials are answered and used later
 
 test('malformed and unauthenticated STUN is dropped and counted; the agent keeps working', async () => {
   const { clock, network } = setup();
-  const a = makePeer(clock, network, ['192.0.2.1']);
-  const b = makePeer(clock, network, ['192.0.2.2'], { role: 'controlled' });
-  signal(a, b);
-  void a.agent.gather();
-  void b.agent.gather();
+  const { a, b } = startPair(clock, network, ['192.0.2.1'], ['192.0.2.2']);
   await run(clock, 1);
   const target = a.candidates.find((c) => c?.type === 'host')!;
   const attacker = network.bind('192.0.2.66', 4444);
