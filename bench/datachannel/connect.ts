@@ -2,7 +2,8 @@
  * Two peers of one stack in one process, connected by in-memory signaling: offer/answer and trickled
  * candidates, then one reliable ordered data channel open on both sides.
  */
-import type { BenchChannel, BenchPeer, CandidateInit, PeerHandle, StackAdapter } from './stacks.ts';
+import { signalInMemory } from '../../test/support/signal-in-memory.ts';
+import type { BenchChannel, BenchPeer, PeerHandle, StackAdapter } from './stacks.ts';
 
 export interface ConnectedPair {
   offerer: BenchPeer;
@@ -11,26 +12,6 @@ export interface ConnectedPair {
   local: BenchChannel;
   remote: BenchChannel;
   close(): void;
-}
-
-/**
- * Trickles `from`'s candidates to `to`, held until `to` has its remote description: addIceCandidate before
- * setRemoteDescription is an error in the W3C API, and the stacks differ in whether they queue.
- */
-function trickle(from: BenchPeer, to: BenchPeer, stack: StackAdapter, remoteSet: Promise<void>): void {
-  from.addEventListener('icecandidate', (event) => {
-    const candidate = (event as { candidate?: Partial<CandidateInit> | null }).candidate;
-    if (!candidate?.candidate) return; // end of candidates: nothing to pass on in memory
-    // libdatachannel hands out "a=candidate:…", the other stacks want the attribute value alone.
-    const text = stack.loopbackCandidate(candidate.candidate.replace(/^a=/, ''));
-    if (!text) return;
-    const init = {
-      candidate: text,
-      sdpMid: candidate.sdpMid ?? '0',
-      sdpMLineIndex: candidate.sdpMLineIndex ?? 0,
-    };
-    void remoteSet.then(() => to.addIceCandidate(init)).catch(() => {});
-  });
 }
 
 function once(target: BenchPeer | BenchChannel, type: string): Promise<unknown> {
@@ -56,20 +37,9 @@ export async function connectPair(stack: StackAdapter): Promise<ConnectedPair> {
   try {
     handles.push(stack.createPeer(), stack.createPeer());
     const [offerer, answerer] = [handles[0]!.peer, handles[1]!.peer];
-    let offererReady!: () => void;
-    let answererReady!: () => void;
-    trickle(offerer, answerer, stack, new Promise((resolve) => (answererReady = resolve)));
-    trickle(answerer, offerer, stack, new Promise((resolve) => (offererReady = resolve)));
     const arrived = once(answerer, 'datachannel');
     const local = offerer.createDataChannel('bench');
-    const offer = await offerer.createOffer();
-    await offerer.setLocalDescription(offer);
-    await answerer.setRemoteDescription(offer);
-    answererReady();
-    const answer = await answerer.createAnswer();
-    await answerer.setLocalDescription(answer);
-    await offerer.setRemoteDescription(answer);
-    offererReady();
+    await signalInMemory(offerer, answerer, (candidate) => stack.loopbackCandidate(candidate));
     const remote = ((await arrived) as { channel: BenchChannel }).channel;
     await Promise.all([opened(local), opened(remote)]);
     for (const channel of [local, remote]) {

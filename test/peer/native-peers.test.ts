@@ -11,6 +11,7 @@ import wrtc from '@roamhq/wrtc';
 import * as ndc from 'node-datachannel/polyfill';
 import { RTCPeerConnection } from '../../src/peer/index.ts';
 import { LoopbackIceTransport } from '../support/loopback-ice.ts';
+import { signalInMemory } from '../support/signal-in-memory.ts';
 import { nextEvent } from './pair.ts';
 
 /** The W3C surface both sides share, as this test uses it. */
@@ -51,40 +52,15 @@ function loopbackCandidate(text: string, kind: Native | 'dyad'): string | undefi
   return undefined;
 }
 
-/** Trickles candidates from `from` to `to`, holding them until `to` has a remote description. */
-function trickle(from: Peer, fromKind: Native | 'dyad', to: Peer, remoteSet: Promise<void>): void {
-  from.addEventListener('icecandidate', (event) => {
-    const candidate = (event as Event & { candidate: { candidate: string; sdpMid: string | null } | null })
-      .candidate;
-    if (!candidate?.candidate) return;
-    const text = loopbackCandidate(candidate.candidate, fromKind);
-    if (!text) return;
-    void remoteSet.then(() =>
-      to
-        .addIceCandidate({ candidate: text, sdpMid: candidate.sdpMid ?? '0', sdpMLineIndex: 0 })
-        .catch(() => {}),
-    );
-  });
-}
-
 async function connect(
   offerer: Peer,
   offererKind: Native | 'dyad',
   answerer: Peer,
   answererKind: Native | 'dyad',
 ) {
-  let offererReady!: () => void;
-  let answererReady!: () => void;
-  trickle(offerer, offererKind, answerer, new Promise((resolve) => (answererReady = resolve)));
-  trickle(answerer, answererKind, offerer, new Promise((resolve) => (offererReady = resolve)));
-  const offer = await offerer.createOffer();
-  await offerer.setLocalDescription(offer);
-  await answerer.setRemoteDescription(offer);
-  answererReady();
-  const answer = await answerer.createAnswer();
-  await answerer.setLocalDescription(answer);
-  await offerer.setRemoteDescription(answer);
-  offererReady();
+  await signalInMemory(offerer, answerer, (candidate, from) =>
+    loopbackCandidate(candidate, from === offerer ? offererKind : answererKind),
+  );
 }
 
 function collect(channel: Channel): unknown[] {

@@ -9,14 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { type RTCDataChannel, RTCPeerConnection } from '../../src/peer/index.ts';
 import { LoopbackIceTransport } from '../support/loopback-ice.ts';
+import { signalInMemory } from '../support/signal-in-memory.ts';
 import { opened, remoteChannel } from './pair.ts';
-
-function trickle(from: RTCPeerConnection, to: RTCPeerConnection, remoteSet: Promise<void>): void {
-  from.addEventListener('icecandidate', (event) => {
-    const { candidate } = event as unknown as { candidate: RTCIceCandidateInit | null };
-    if (candidate) void remoteSet.then(() => to.addIceCandidate(candidate));
-  });
-}
 
 async function setupOnce(): Promise<number> {
   const transports = [new LoopbackIceTransport(), new LoopbackIceTransport()];
@@ -25,18 +19,9 @@ async function setupOnce(): Promise<number> {
     (iceTransport) => new RTCPeerConnection({}, { iceTransport, includeLoopback: true }),
   ) as [RTCPeerConnection, RTCPeerConnection];
   try {
-    let answererReady = () => {};
-    let offererReady = () => {};
-    trickle(offerer, answerer, new Promise((resolve) => (answererReady = resolve)));
-    trickle(answerer, offerer, new Promise((resolve) => (offererReady = resolve)));
     const arriving = remoteChannel(answerer);
     const channel: RTCDataChannel = offerer.createDataChannel('setup');
-    await offerer.setLocalDescription();
-    await answerer.setRemoteDescription(offerer.localDescription!);
-    answererReady();
-    await answerer.setLocalDescription();
-    await offerer.setRemoteDescription(answerer.localDescription!);
-    offererReady();
+    await signalInMemory(offerer, answerer);
     await Promise.all([opened(channel), arriving.then(opened)]);
     return performance.now() - started;
   } finally {
