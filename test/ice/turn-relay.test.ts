@@ -3,13 +3,12 @@
  * our TURN server over UDP, TCP and TLS, and coturn's turnserver started by the test. Real loopback sockets.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import type { ConnectionOptions } from 'node:tls';
 import { IceAgent, type IceServer } from '../../src/ice/index.ts';
 import { startTurnServer } from '../../src/turn/index.ts';
 import { makeTestCertificate } from '../support/certificate.ts';
+import { coturnCredentials, startCoturn } from '../support/coturn.ts';
 import { findProgram } from '../support/external.ts';
 import { LoopbackIceTransport } from '../support/loopback-ice.ts';
 
@@ -108,35 +107,12 @@ test('relay-only agents connect through our TURN server over UDP, TCP and TLS', 
   await waitFor('allocations deleted on close', () => server.allocationCount === 0, 5000);
 });
 
-async function startCoturn(t: TestContext, program: string): Promise<number> {
-  // A free port for coturn to listen on (it cannot report an ephemeral one).
-  const probe = createSocket('udp4');
-  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
-  const port = probe.address().port;
-  probe.close();
-  const child: ChildProcess = spawn(
-    program,
-    ['-n', '--no-cli', '--no-tls', '--no-dtls', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1']
-      .concat([`--listening-port=${port}`, '--min-port=41000', '--max-port=41999', '--lt-cred-mech'])
-      .concat(['--user=alice:wonderland', '--realm=coturn.test', '--allow-loopback-peers'])
-      .concat(['--no-stdout-log', '--log-file=/dev/null']),
-    { stdio: 'ignore' },
-  );
-  t.after(() => {
-    child.kill('SIGKILL');
-  });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  return port;
-}
-
 test('relay-only agents connect through coturn started by the test', async (t) => {
   const turnserver = findProgram(t, 'turnserver', ['/usr/bin/turnserver']);
   if (!turnserver) return;
-  const port = await startCoturn(t, turnserver);
-  await connectThroughRelay('coturn, UDP', [
-    { urls: `turn:127.0.0.1:${port}`, username: 'alice', credential: 'wonderland' },
-  ]);
+  const port = await startCoturn(t, turnserver, { min: 41000, max: 41999 });
+  await connectThroughRelay('coturn, UDP', [{ urls: `turn:127.0.0.1:${port}`, ...coturnCredentials }]);
   await connectThroughRelay('coturn, TCP', [
-    { urls: `turn:127.0.0.1:${port}?transport=tcp`, username: 'alice', credential: 'wonderland' },
+    { urls: `turn:127.0.0.1:${port}?transport=tcp`, ...coturnCredentials },
   ]);
 });

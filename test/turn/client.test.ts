@@ -1,7 +1,6 @@
 // Our TURN client (the ICE agent's) against our server over UDP, TCP and TLS, in virtual time for nonces and
 // refreshes, and against coturn's turnserver.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { type TestContext, test } from 'node:test';
 import type { TransportAddress } from '../../src/stun/index.ts';
@@ -15,6 +14,7 @@ import {
 } from '../../src/turn/index.ts';
 import { type Clock, systemClock, VirtualClock } from '../../src/util/index.ts';
 import { makeTestCertificate } from '../support/certificate.ts';
+import { coturnCredentials, startCoturn } from '../support/coturn.ts';
 import { findProgram } from '../support/external.ts';
 
 const secret = 'client-test-secret';
@@ -141,47 +141,14 @@ test('stale nonces (438) are answered and refreshes keep the allocation alive, i
   assert.equal(server.allocationCount, 0);
 });
 
-async function startCoturn(t: TestContext, program: string): Promise<number> {
-  const probe = createSocket('udp4');
-  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
-  const port = probe.address().port;
-  probe.close();
-  const child: ChildProcess = spawn(
-    program,
-    [
-      '-n',
-      '--no-cli',
-      '--no-tls',
-      '--no-dtls',
-      '--listening-ip=127.0.0.1',
-      '--relay-ip=127.0.0.1',
-      `--listening-port=${port}`,
-      '--min-port=40000',
-      '--max-port=40999',
-      '--lt-cred-mech',
-      '--user=alice:wonderland',
-      '--realm=coturn.test',
-      '--allow-loopback-peers',
-      '--no-stdout-log',
-      '--log-file=/dev/null',
-    ],
-    { stdio: 'ignore' },
-  );
-  t.after(() => {
-    child.kill('SIGKILL');
-  });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  return port;
-}
-
 test('TurnClient against coturn over UDP and TCP', async (t) => {
   const turnserver = findProgram(t, 'turnserver', ['/usr/bin/turnserver']);
   if (!turnserver) return;
-  const port = await startCoturn(t, turnserver);
+  const port = await startCoturn(t, turnserver, { min: 40000, max: 40999 });
   for (const protocol of ['udp', 'tcp'] as const) {
     const endpoint: TurnServerAddress = { host: '127.0.0.1', port, protocol };
-    const a = await client(t, endpoint, 'alice', 'wonderland');
-    const b = await client(t, endpoint, 'alice', 'wonderland');
+    const a = await client(t, endpoint, coturnCredentials.username, coturnCredentials.credential);
+    const b = await client(t, endpoint, coturnCredentials.username, coturnCredentials.credential);
     await exchange(a, b);
     assert.equal(await a.refresh(600), 600);
     await a.close();
