@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Download, WebSocketRoute } from 'playwright-core';
-import { acceptOffer, checkDownloads, makeFiles, startSend, withoutFolderPicker } from './files-harness.ts';
+import {
+  acceptOffer,
+  checkDownloads,
+  makeFiles,
+  startSend,
+  streamingTransferSetup,
+} from './files-harness.ts';
 import {
   ensureWebBuild,
   launchBrowser,
@@ -19,14 +25,9 @@ import {
 const RESUME_TRANSFER_BYTES = 24 * 1024 * 1024;
 
 test('a transfer cut mid-way (sender WebSocket and peer connection killed) resumes from the last verified chunk', async (t) => {
-  ensureWebBuild();
-  const browser = await launchBrowser(t);
-  if (!browser) return;
-  const server = await startWebServer(t);
-  const files = makeFiles(t, RESUME_TRANSFER_BYTES);
-  const { page: sender } = await newPage(browser, { media: false });
-  const { page: receiver } = await newPage(browser, { media: false });
-  await withoutFolderPicker(receiver);
+  const setup = await streamingTransferSetup(t, RESUME_TRANSFER_BYTES);
+  if (!setup) return;
+  const { server, files, sender, receiver } = setup;
   let senderSocket: WebSocketRoute | undefined;
   await sender.routeWebSocket(/\/websocket/, (ws) => {
     ws.connectToServer();
@@ -115,14 +116,9 @@ test('the receiver sees names and sizes and may decline; the sender is told', as
 });
 
 test('a file that fails its SHA-256 check is a visible error and its download is discarded', async (t) => {
-  ensureWebBuild();
-  const browser = await launchBrowser(t);
-  if (!browser) return;
-  const server = await startWebServer(t);
-  const files = makeFiles(t, 2 * 1024 * 1024);
-  const { page: sender } = await newPage(browser, { media: false });
-  const { page: receiver } = await newPage(browser, { media: false });
-  await withoutFolderPicker(receiver);
+  const setup = await streamingTransferSetup(t, 2 * 1024 * 1024);
+  if (!setup) return;
+  const { server, files, sender, receiver } = setup;
   const downloads: Download[] = [];
   receiver.on('download', (download) => downloads.push(download));
   const link = await startSend(sender, server.url, files);

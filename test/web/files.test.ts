@@ -9,29 +9,16 @@ import type { Download } from 'playwright-core';
 import {
   acceptOffer,
   checkDownloads,
-  makeFiles,
   startSend,
+  streamingTransferSetup,
   TRANSFER_BYTES,
-  withoutFolderPicker,
 } from './files-harness.ts';
-import {
-  ensureWebBuild,
-  launchBrowser,
-  newPage,
-  screenshots,
-  startWebServer,
-  waitForStatus,
-} from './harness.ts';
+import { screenshots, waitForStatus } from './harness.ts';
 
 test('several files (one transfer) arrive through a streaming download with matching SHA-256 and a small heap', async (t) => {
-  ensureWebBuild();
-  const browser = await launchBrowser(t);
-  if (!browser) return;
-  const server = await startWebServer(t);
-  const files = makeFiles(t, TRANSFER_BYTES);
-  const { page: sender } = await newPage(browser, { media: false });
-  const { page: receiver } = await newPage(browser, { media: false });
-  await withoutFolderPicker(receiver);
+  const setup = await streamingTransferSetup(t, TRANSFER_BYTES);
+  if (!setup) return;
+  const { server, files, sender, receiver } = setup;
   const link = await startSend(sender, server.url, files);
   await screenshots(sender, 'send-waiting');
   const downloads: Download[] = [];
