@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { JoinMode, JoinOutcome, RoomBackend, RoomMember, ServerMessage } from '../signaling/index.ts';
+import type {
+  DeliverMessage,
+  JoinMode,
+  JoinOutcome,
+  RoomBackend,
+  RoomMember,
+  ServerMessage,
+} from '../signaling/index.ts';
 import { type Clock, systemClock, type TimerHandle } from '../util/index.ts';
 
 /**
@@ -97,7 +104,7 @@ export class RedisRoomBackend implements RoomBackend {
   readonly #deadAfterMs: number;
   readonly #logger: Logger | undefined;
   readonly #clock: Clock;
-  readonly #local = new Map<string, (message: ServerMessage) => void>();
+  readonly #local = new Map<string, DeliverMessage>();
   /** Memberships of this process's peers, to register again after Redis lost them (restart). */
   readonly #localMemberships = new Map<string, Map<string, JoinMode>>();
   readonly #membersCache = new Map<string, readonly RoomMember[]>();
@@ -224,7 +231,7 @@ export class RedisRoomBackend implements RoomBackend {
     else this.#membersCache.delete(room);
   }
 
-  attach(peerId: string, deliver: (message: ServerMessage) => void): void {
+  attach(peerId: string, deliver: DeliverMessage): void {
     this.#local.set(peerId, deliver);
   }
 

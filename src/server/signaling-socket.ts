@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import {
   clientMessageSchemas,
+  type DeliverMessage,
   type PeerSession,
-  type ServerMessage,
   SignalingError,
   SignalingNotification,
   type SignalingService,
@@ -19,6 +19,9 @@ const signalingPath = /^\/[A-Za-z0-9_.-]{1,64}\/websocket\/?$/;
 const idleSweepIntervalMs = 5_000;
 /** A peer that keeps flooding after being told is cut off. */
 const maxDroppedBeforeClose = 1_000;
+
+/** ws sends a Buffer as a binary frame unless told otherwise; relayed JSON text stays a text frame. */
+const textFrame = { binary: false } as const;
 
 export const WebSocketCloseCode = { goingAway: 1001, policyViolation: 1008, messageTooBig: 1009 } as const;
 
@@ -83,14 +86,15 @@ export class SignalingSockets {
 
   #accept(socket: WebSocket, host: string): void {
     const maxQueuedBytes = this.#options.maxQueuedBytes;
-    const deliver = (message: ServerMessage): void => {
+    const deliver: DeliverMessage = (message, text) => {
       if (socket.readyState !== WebSocket.OPEN) return;
       // A peer that does not read must not make the server buffer without bound.
       if (socket.bufferedAmount > maxQueuedBytes) {
         socket.close(WebSocketCloseCode.policyViolation, 'not reading');
         return;
       }
-      socket.send(JSON.stringify(message));
+      if (text) socket.send(text, textFrame);
+      else socket.send(JSON.stringify(message));
     };
     const now = this.#clock.now();
     const connection: Connection = {
@@ -121,9 +125,11 @@ export class SignalingSockets {
     if (!this.#takeToken(connection, now)) return;
     // The protocol is JSON in text frames; anything else is ignored, as AMS does [AMS].
     if (isBinary) return;
+    // ws hands text frames over as one Buffer (nodebuffer, the default binaryType), UTF-8 already checked.
+    const source = data as Buffer;
     let frame: unknown;
     try {
-      frame = JSON.parse(data.toString());
+      frame = JSON.parse(source.toString());
     } catch {
       return;
     }
@@ -131,7 +137,7 @@ export class SignalingSockets {
     this.#metrics.received(
       typeof command === 'string' && command in clientMessageSchemas ? command : 'other',
     );
-    this.#service.receive(connection.session, frame, now);
+    this.#service.receive(connection.session, frame, now, source);
   }
 
   /** Token bucket: `messagesPerSecond` sustained, `messageBurst` at once. */

@@ -1,5 +1,6 @@
 export * from './protocol.ts';
 export {
+  type DeliverMessage,
   InMemoryRoomBackend,
   type JoinOutcome,
   type LocalRooms,

@@ -1,5 +1,8 @@
 import type { JoinMode, ServerMessage } from './protocol.ts';
 
+/** Hands a message to a peer's socket; `text`, when given, is its JSON encoding, to be sent as is. */
+export type DeliverMessage = (message: ServerMessage, text?: Uint8Array) => void;
+
 export type RoomMember = { readonly peerId: string; readonly mode: JoinMode };
 
 export type JoinOutcome =
@@ -21,7 +24,7 @@ export interface RoomBackend {
   leave(room: string, peerId: string): Promise<readonly RoomMember[]>;
   members(room: string): Promise<readonly RoomMember[]>;
   /** Registers a peer connected to this process: messages sent to it are handed to `deliver`. */
-  attach(peerId: string, deliver: (message: ServerMessage) => void): void;
+  attach(peerId: string, deliver: DeliverMessage): void;
   detach(peerId: string): void;
   /** Sends to the peer wherever it is connected; resolves false when it is connected nowhere. */
   send(peerId: string, message: ServerMessage): Promise<boolean>;
@@ -36,14 +39,14 @@ export interface RoomBackend {
 
 export interface LocalRooms {
   members(room: string): readonly RoomMember[];
-  /** False when the peer is not connected. */
-  send(peerId: string, message: ServerMessage): boolean;
+  /** False when the peer is not connected. `text`, when given, is the message's JSON encoding. */
+  send(peerId: string, message: ServerMessage, text?: Uint8Array): boolean;
 }
 
 /** The single-process backend: rooms and peers in maps, delivery by direct call. */
 export class InMemoryRoomBackend implements RoomBackend {
   readonly #rooms = new Map<string, RoomMember[]>();
-  readonly #peers = new Map<string, (message: ServerMessage) => void>();
+  readonly #peers = new Map<string, DeliverMessage>();
 
   createPeerId(): string {
     return crypto.randomUUID();
@@ -74,10 +77,10 @@ export class InMemoryRoomBackend implements RoomBackend {
 
   readonly local: LocalRooms = {
     members: (room) => this.#rooms.get(room) ?? [],
-    send: (peerId, message) => {
+    send: (peerId, message, text) => {
       const deliver = this.#peers.get(peerId);
       if (!deliver) return false;
-      deliver(message);
+      deliver(message, text);
       return true;
     },
   };
@@ -86,7 +89,7 @@ export class InMemoryRoomBackend implements RoomBackend {
     return this.local.members(room);
   }
 
-  attach(peerId: string, deliver: (message: ServerMessage) => void): void {
+  attach(peerId: string, deliver: DeliverMessage): void {
     this.#peers.set(peerId, deliver);
   }
 

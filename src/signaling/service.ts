@@ -12,7 +12,8 @@ import {
   type SignalingErrorDefinition,
   SignalingNotification,
 } from './protocol.ts';
-import type { LocalRooms, RoomBackend, RoomMember } from './room-backend.ts';
+import { relayedText } from './relay-text.ts';
+import type { DeliverMessage, LocalRooms, RoomBackend, RoomMember } from './room-backend.ts';
 import { verifyRoomToken } from './room-token.ts';
 
 /** Hooks for metrics; every one is optional. */
@@ -61,7 +62,7 @@ export class PeerSession {
 
   constructor(
     readonly peerId: string,
-    readonly deliver: (message: ServerMessage) => void,
+    readonly deliver: DeliverMessage,
     /** The host name the peer reached the server by, for the addresses in iceServerConfig. */
     readonly host: string,
   ) {}
@@ -84,14 +85,18 @@ export class SignalingService {
     this.#maxRoomsPerPeer = options.maxRoomsPerPeer ?? 4;
   }
 
-  open(deliver: (message: ServerMessage) => void, host = 'localhost'): PeerSession {
+  open(deliver: DeliverMessage, host = 'localhost'): PeerSession {
     const session = new PeerSession(this.#backend.createPeerId(), deliver, host);
     this.#backend.attach(session.peerId, deliver);
     return session;
   }
 
-  /** Takes one decoded frame from the peer. Anything that is not a known command is ignored [AMS]. */
-  receive(session: PeerSession, frame: unknown, receivedAt = this.#now()): void {
+  /**
+   * Takes one decoded frame from the peer, with the JSON text it was decoded from when the transport has it
+   * (a relay may then be forwarded without encoding it again). Anything that is not a known command is
+   * ignored [AMS].
+   */
+  receive(session: PeerSession, frame: unknown, receivedAt = this.#now(), source?: Uint8Array): void {
     if (session.closed || typeof frame !== 'object' || frame === null || Array.isArray(frame)) return;
     const command = (frame as { command?: unknown }).command;
     if (typeof command !== 'string' || !knownCommands.has(command)) return;
@@ -103,8 +108,8 @@ export class SignalingService {
     const local = this.#backend.local;
     if (local && session.pending === 0 && relayCommands.has(command)) {
       // Nothing of this socket is in flight, so handling the relay now keeps its order.
-      const relayed = this.#relayedMessage(session, command as ClientCommand, frame);
-      if (relayed) this.#relayLocal(session, relayed, receivedAt, local);
+      const message = this.#checked(session, command as ClientCommand, frame) as RelayedMessage | undefined;
+      if (message) this.#relayLocal(session, message, receivedAt, local, source);
       return;
     }
     session.pending++;
@@ -151,8 +156,8 @@ export class SignalingService {
     // getIceServerConfig carries no streamId and must not be rejected for it [SDK].
     if (command === 'getIceServerConfig') return session.deliver(this.#options.iceServerConfig(session));
     if (relayCommands.has(command)) {
-      const relayed = this.#relayedMessage(session, command, frame);
-      return relayed && this.#relay(session, relayed, receivedAt);
+      const message = this.#checked(session, command, frame) as RelayedMessage | undefined;
+      return message && this.#relay(session, relayedMessage(message), receivedAt);
     }
     const message = this.#checked(session, command, frame);
     if (!message) return;
@@ -198,39 +203,6 @@ export class SignalingService {
       return undefined;
     }
     return frame as ClientMessage & { streamId: string };
-  }
-
-  /** What the partner receives for a relay command: only the fields the protocol defines. */
-  #relayedMessage(session: PeerSession, command: ClientCommand, frame: object): RelayedMessage | undefined {
-    const message = this.#checked(session, command, frame);
-    switch (message?.command) {
-      case 'takeConfiguration':
-        // idMapping: {} keeps pages that pass no remoteVideoId from crashing in onTrack [SDK].
-        return {
-          command: 'takeConfiguration',
-          streamId: message.streamId,
-          type: message.type,
-          sdp: message.sdp,
-          idMapping: {},
-        };
-      case 'takeCandidate':
-        return {
-          command: 'takeCandidate',
-          streamId: message.streamId,
-          label: message.label,
-          id: message.id ?? '',
-          candidate: message.candidate,
-        };
-      case 'peerMessageCommand':
-        return {
-          command: 'peerMessageCommand',
-          streamId: message.streamId,
-          definition: message.definition,
-          data: message.data,
-        };
-      default:
-        return undefined;
-    }
   }
 
   async #join(session: PeerSession, message: JoinMessage): Promise<void> {
@@ -286,11 +258,24 @@ export class SignalingService {
     this.#relayed(session, message, receivedAt, delivered);
   }
 
-  /** #relay on rooms held in this process, without a promise. */
-  #relayLocal(session: PeerSession, message: RelayedMessage, receivedAt: number, local: LocalRooms): void {
+  /** #relay on rooms held in this process, without a promise; `message` is the validated frame. */
+  #relayLocal(
+    session: PeerSession,
+    message: RelayedMessage,
+    receivedAt: number,
+    local: LocalRooms,
+    source: Uint8Array | undefined,
+  ): void {
     const room = message.streamId;
     const partner = session.rooms.has(room) ? partnerOf(session, local.members(room)) : undefined;
-    this.#relayed(session, message, receivedAt, partner !== undefined && local.send(partner.peerId, message));
+    let delivered = false;
+    if (partner !== undefined) {
+      const text = source && relayedText(message, source);
+      delivered = text
+        ? local.send(partner.peerId, message, text)
+        : local.send(partner.peerId, relayedMessage(message));
+    }
+    this.#relayed(session, message, receivedAt, delivered);
   }
 
   #relayed(session: PeerSession, message: RelayedMessage, receivedAt: number, delivered: boolean): void {
@@ -303,6 +288,36 @@ export class SignalingService {
     session.deliver(
       streamId === undefined ? { command: 'error', definition } : { command: 'error', definition, streamId },
     );
+  }
+}
+
+/** What the partner receives for a validated relay command: only the fields the protocol defines. */
+function relayedMessage(message: RelayedMessage): RelayedMessage {
+  switch (message.command) {
+    case 'takeConfiguration':
+      // idMapping: {} keeps pages that pass no remoteVideoId from crashing in onTrack [SDK].
+      return {
+        command: 'takeConfiguration',
+        streamId: message.streamId,
+        type: message.type,
+        sdp: message.sdp,
+        idMapping: {},
+      };
+    case 'takeCandidate':
+      return {
+        command: 'takeCandidate',
+        streamId: message.streamId,
+        label: message.label,
+        id: message.id ?? '',
+        candidate: message.candidate,
+      };
+    case 'peerMessageCommand':
+      return {
+        command: 'peerMessageCommand',
+        streamId: message.streamId,
+        definition: message.definition,
+        data: message.data,
+      };
   }
 }
 

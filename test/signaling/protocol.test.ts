@@ -77,6 +77,41 @@ describe('Ant Media P2P protocol', () => {
     assert.equal((await a.next({ command: 'takeCandidate' })).candidate, '');
   });
 
+  test('relays carry only the protocol fields, in text frames, whether forwarded as sent or rebuilt', async () => {
+    const a = await connect();
+    const b = await connect();
+    await join(a, 'room-fields');
+    await join(b, 'room-fields');
+    const offer = { command: 'takeConfiguration', streamId: 'room-fields', type: 'offer', sdp: 'v=0\r\n' };
+    a.send(`${JSON.stringify(offer)}\n`);
+    a.send({ ...offer, type: 'answer', secret: 'dropped', idMapping: { x: 1 } });
+    a.send({ command: 'takeCandidate', streamId: 'room-fields', label: 1, id: null, candidate: 'c' });
+    a.send({ command: 'peerMessageCommand', streamId: 'room-fields', definition: 'd', data: [1], extra: 0 });
+    assert.deepEqual(await b.next({ command: 'takeConfiguration', type: 'offer' }), {
+      ...offer,
+      idMapping: {},
+    });
+    assert.deepEqual(await b.next({ command: 'takeConfiguration', type: 'answer' }), {
+      ...offer,
+      type: 'answer',
+      idMapping: {},
+    });
+    assert.deepEqual(await b.next({ command: 'takeCandidate' }), {
+      command: 'takeCandidate',
+      streamId: 'room-fields',
+      label: 1,
+      id: '',
+      candidate: 'c',
+    });
+    assert.deepEqual(await b.next({ command: 'peerMessageCommand' }), {
+      command: 'peerMessageCommand',
+      streamId: 'room-fields',
+      definition: 'd',
+      data: [1],
+    });
+    assert.equal(b.binaryFrames, 0);
+  });
+
   test('ping gets pong; getIceServerConfig needs no streamId, even after join', async () => {
     const a = await connect();
     a.send({ command: 'join', streamId: 'room-ice', mode: 'both', multiPeer: false });

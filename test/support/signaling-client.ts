@@ -7,6 +7,8 @@ import WebSocket from 'ws';
 export class TestSignalingClient {
   readonly socket: WebSocket;
   readonly received: Record<string, unknown>[] = [];
+  /** The protocol is JSON in text frames; binary frames are counted here, not parsed. */
+  binaryFrames = 0;
   #waiters: {
     match: (message: Record<string, unknown>) => boolean;
     resolve: (m: Record<string, unknown>) => void;
@@ -15,7 +17,11 @@ export class TestSignalingClient {
 
   private constructor(socket: WebSocket) {
     this.socket = socket;
-    socket.on('message', (data) => {
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        this.binaryFrames++;
+        return;
+      }
       const message = JSON.parse(data.toString()) as Record<string, unknown>;
       const waiter = this.#waiters.find((candidate) => candidate.match(message));
       if (waiter) {
