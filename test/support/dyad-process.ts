@@ -16,25 +16,19 @@ export type DyadProcess = {
 
 /**
  * Runs `dyad serve` as its own process on 127.0.0.1 and an ephemeral port, and resolves once it prints
- * where it listens. `nodeArgs` go to node (e.g. --cpu-prof), `args` to `dyad serve`.
+ * where it listens. `nodeArgs` go to node through NODE_OPTIONS (e.g. --cpu-prof), `args` to `dyad serve`.
+ * The bin is run as an installed package runs it (its shebang carries node's flags).
  */
 export async function spawnDyadServe(args: string[] = [], nodeArgs: string[] = []): Promise<DyadProcess> {
+  const nodeOptions = [process.env.NODE_OPTIONS ?? '', ...nodeArgs].join(' ').trim();
   const child = spawn(
-    process.execPath,
-    [
-      ...nodeArgs,
-      'bin/dyad.js',
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--turn-port',
-      '0',
-      '--no-web-build',
-      ...args,
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { DYAD_LOG_LEVEL: 'warn', ...process.env } },
+    `${root}bin/dyad.js`,
+    ['serve', '--host', '127.0.0.1', '--port', '0', '--turn-port', '0', '--no-web-build', ...args],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { DYAD_LOG_LEVEL: 'warn', ...process.env, NODE_OPTIONS: nodeOptions },
+    },
   );
   let output = '';
   child.stdout?.setEncoding('utf8');
