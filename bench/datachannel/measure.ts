@@ -125,6 +125,20 @@ async function withPair<T>(
   }
 }
 
+/** One traffic phase with its progress shown, and the CPU seconds the process spent on it. */
+async function trafficPhase<T>(
+  progress: Progress,
+  stage: string,
+  run: (traffic: TrafficProgress) => Promise<T>,
+): Promise<{ result: T; cpuUsed: number }> {
+  progress.stage = stage;
+  const traffic: TrafficProgress = { sent: 0, received: 0, bufferedAmount: 0 };
+  progress.traffic = traffic;
+  const cpu = process.cpuUsage();
+  const result = await run(traffic);
+  return { result, cpuUsed: cpuSeconds(cpu) };
+}
+
 async function bulk(
   stack: StackAdapter,
   options: MeasureOptions,
@@ -135,17 +149,12 @@ async function bulk(
     const limit = stack.maxMessageSize(pair.offerer);
     if (limit !== undefined && limit < messageSize)
       return { status: 'n/a', reason: `max-message-size ${limit} B forbids ${messageSize} B messages` };
-    progress.stage = `sending ${options.mebibytes} MiB as ${messageSize / 1024} KiB messages`;
-    progress.traffic = { sent: 0, received: 0, bufferedAmount: 0 };
-    const cpu = process.cpuUsage();
-    const result = await throughput(
-      pair,
-      options.mebibytes * 2 ** 20,
-      messageSize,
-      stack.bufferedAmountLowEvent,
-      progress.traffic,
+    const { result, cpuUsed } = await trafficPhase(
+      progress,
+      `sending ${options.mebibytes} MiB as ${messageSize / 1024} KiB messages`,
+      (traffic) =>
+        throughput(pair, options.mebibytes * 2 ** 20, messageSize, stack.bufferedAmountLowEvent, traffic),
     );
-    const cpuUsed = cpuSeconds(cpu);
     return {
       status: 'ok',
       values: {
@@ -161,17 +170,12 @@ async function bulk(
 
 async function small(stack: StackAdapter, options: MeasureOptions, progress: Progress): Promise<Measured> {
   return withPair(stack, progress, async (pair) => {
-    progress.stage = `sending ${SMALL_MESSAGE_BYTES}-byte messages for ${options.seconds} s`;
-    progress.traffic = { sent: 0, received: 0, bufferedAmount: 0 };
-    const cpu = process.cpuUsage();
-    const result = await smallMessages(
-      pair,
-      options.seconds,
-      SMALL_MESSAGE_BYTES,
-      stack.bufferedAmountLowEvent,
-      progress.traffic,
+    const { result, cpuUsed } = await trafficPhase(
+      progress,
+      `sending ${SMALL_MESSAGE_BYTES}-byte messages for ${options.seconds} s`,
+      (traffic) =>
+        smallMessages(pair, options.seconds, SMALL_MESSAGE_BYTES, stack.bufferedAmountLowEvent, traffic),
     );
-    const cpuUsed = cpuSeconds(cpu);
     return {
       status: 'ok',
       values: {
