@@ -189,34 +189,57 @@ async function small(stack: StackAdapter, options: MeasureOptions, progress: Pro
   });
 }
 
+/** Least-squares slope of y over x. */
+function slope(points: ReadonlyArray<readonly [number, number]>): number {
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / points.length;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / points.length;
+  let covariance = 0;
+  let variance = 0;
+  for (const [x, y] of points) {
+    covariance += (x - meanX) * (y - meanY);
+    variance += (x - meanX) ** 2;
+  }
+  return covariance / variance;
+}
+
+const MEMORY_READINGS = 6;
+
 /**
- * Memory of `pairs` connected pairs held open at once, per pair: RSS (everything, native heaps included) and
- * the V8 heap, each after garbage collection when global.gc is there. A warm-up pair first, so code loading
- * and one-time native initialisation are in the baseline rather than spread over the pairs.
+ * Memory per connected pair: the slope of RSS (everything, native heaps included) and of the V8 heap over the
+ * number of pairs held open, read after garbage collection (when global.gc is there) at six points from
+ * `pairs` to `2 × pairs` open pairs and fitted by least squares. One-time costs (code loading, native
+ * initialisation, the optimised code and caches a stack's first connections make) are below every reading,
+ * so they are not spread over the pairs (divided by 20 pairs they added ~50 KiB of V8 code to each of ours),
+ * and the fit evens out the steps in which allocators grow their heaps. Nothing is closed before the last
+ * reading, so no pair reuses memory a closed one freed.
  */
 async function memory(stack: StackAdapter, options: MeasureOptions, progress: Progress): Promise<Measured> {
-  progress.stage = 'warm-up pair';
-  (await connectPair(stack)).close();
-  await sleep(500);
-  const gc = collectGarbage();
-  const before = process.memoryUsage();
   const pairs: ConnectedPair[] = [];
-  const cpu = process.cpuUsage();
-  try {
-    for (let i = 0; i < options.pairs; i++) {
-      progress.stage = `opening pair ${i + 1} of ${options.pairs}`;
+  const rss: [number, number][] = [];
+  const heap: [number, number][] = [];
+  let gc = false;
+  const openUpTo = async (count: number) => {
+    while (pairs.length < count) {
+      progress.stage = `opening pair ${pairs.length + 1} of ${2 * options.pairs}`;
       pairs.push(await connectPair(stack));
     }
-    const cpuUsed = cpuSeconds(cpu);
     // Let handshake leftovers (retransmission timers, pending reads) settle before reading.
     progress.stage = 'settling';
-    await sleep(1000);
-    collectGarbage();
-    const after = process.memoryUsage();
-    const perPair = (key: 'rss' | 'heapUsed') => (after[key] - before[key]) / 1024 / options.pairs;
+    await sleep(300);
+    gc = collectGarbage();
+    const usage = process.memoryUsage();
+    rss.push([pairs.length, usage.rss / 1024]);
+    heap.push([pairs.length, usage.heapUsed / 1024]);
+  };
+  try {
+    await openUpTo(options.pairs);
+    const cpu = process.cpuUsage();
+    for (let reading = 1; reading < MEMORY_READINGS; reading++) {
+      await openUpTo(options.pairs + Math.round((reading * options.pairs) / (MEMORY_READINGS - 1)));
+    }
     return {
       status: 'ok',
-      values: { rssKiBPerPair: perPair('rss'), heapKiBPerPair: perPair('heapUsed'), cpuSeconds: cpuUsed },
+      values: { rssKiBPerPair: slope(rss), heapKiBPerPair: slope(heap), cpuSeconds: cpuSeconds(cpu) },
       notes: gc ? [] : ['no global.gc (run without --expose-gc): memory figures include garbage'],
     };
   } finally {

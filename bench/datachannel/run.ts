@@ -130,7 +130,7 @@ console.log(
     header: [
       `date: ${startedAt.toISOString()}   node ${process.version}   ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
       `load average at start: ${loadAtStart.map((load) => load.toFixed(2)).join(' ')}   run took ${((performance.now() - runStarted) / 1000).toFixed(0)} s`,
-      `${values.mib} MiB per throughput run, ${values.pairs} pairs for setup and memory, ${values.seconds} s of 100-byte messages, ${timeoutSeconds} s timeout per cell`,
+      `${values.mib} MiB per throughput run, ${values.pairs} pairs for setup, memory read from ${values.pairs} to ${2 * Number(values.pairs)} open pairs, ${values.seconds} s of 100-byte messages, ${timeoutSeconds} s timeout per cell`,
     ],
     stacks: stacks as StackName[],
     cells,

@@ -33,9 +33,9 @@ function rows(pairs: number): Row[] {
     row('100 B msgs: msgs/s', 'small', 'messagesPerSecond', 0),
     row('100 B msgs: CPU s', 'small', 'cpuSeconds', 2),
     row('100 B msgs: CPU µs per msg', 'small', 'cpuMicrosecondsPerMessage', 1),
-    row(`memory: RSS per pair, KiB (${pairs} open)`, 'memory', 'rssKiBPerPair', 0),
+    row(`memory: RSS per pair, KiB (slope, ${pairs}→${2 * pairs} open)`, 'memory', 'rssKiBPerPair', 0),
     row('memory: V8 heap per pair, KiB', 'memory', 'heapKiBPerPair', 0),
-    row(`memory: CPU s to open ${pairs} pairs`, 'memory', 'cpuSeconds', 2),
+    row(`memory: CPU s to open pairs ${pairs + 1}-${2 * pairs}`, 'memory', 'cpuSeconds', 2),
   ];
 }
 
