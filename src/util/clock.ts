@@ -13,6 +13,7 @@ export interface Clock {
 }
 
 type PlatformTimer = ReturnType<typeof globalThis.setTimeout>;
+type PlatformImmediate = ReturnType<typeof globalThis.setImmediate>;
 
 /**
  * Real time, in Node and in browsers. By default its timers do not keep a Node process alive on their
@@ -21,7 +22,7 @@ type PlatformTimer = ReturnType<typeof globalThis.setTimeout>;
  */
 export class SystemClock implements Clock {
   #nextId = 1;
-  readonly #timers = new Map<number, PlatformTimer>();
+  readonly #timers = new Map<number, PlatformTimer | { immediate: PlatformImmediate }>();
   readonly #keepProcessAlive: boolean;
 
   constructor(options: { keepProcessAlive?: boolean } = {}) {
@@ -34,10 +35,18 @@ export class SystemClock implements Clock {
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const id = this.#nextId++;
-    const timer = globalThis.setTimeout(() => {
+    const fire = () => {
       this.#timers.delete(id);
       callback();
-    }, delayMs);
+    };
+    // Node runs a 0 ms timeout after at least 1 ms; "now" (e.g. the first ICE check) runs in this turn of
+    // the event loop instead, after the I/O at hand. Not unref'd: Node's poll phase would not wake for an
+    // unref'd immediate, and one turn of the loop keeps no process alive.
+    if (delayMs <= 0 && typeof globalThis.setImmediate === 'function') {
+      this.#timers.set(id, { immediate: globalThis.setImmediate(fire) });
+      return { id };
+    }
+    const timer = globalThis.setTimeout(fire, delayMs);
     // Node's timers are objects with unref(); browsers' are numbers.
     if (!this.#keepProcessAlive) (timer as { unref?: () => void }).unref?.();
     this.#timers.set(id, timer);
@@ -48,7 +57,9 @@ export class SystemClock implements Clock {
     if (!handle) return;
     const timer = this.#timers.get(handle.id);
     if (timer === undefined) return;
-    globalThis.clearTimeout(timer);
+    if (typeof timer === 'object' && timer !== null && 'immediate' in timer)
+      globalThis.clearImmediate(timer.immediate);
+    else globalThis.clearTimeout(timer);
     this.#timers.delete(handle.id);
   }
 }
