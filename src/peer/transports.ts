@@ -162,6 +162,10 @@ export class TransportStack {
       remoteFingerprints: negotiated.remoteFingerprints,
       ...(this.#options.clock && { clock: this.#options.clock }),
       mtu: PACKET_SIZE,
+      // No HelloVerifyRequest round trip: the cookie exchange guards against sending flights to an address
+      // that never asked, and DTLS here only ever reaches addresses ICE's authenticated checks have proven
+      // willing to receive (RFC 8839 §8.2.1, RFC 7675), as the DTLS servers of browsers also assume.
+      cookieSecret: null,
       // Data channels only: no SRTP profiles until media arrives.
       srtpProfiles: [],
     });
