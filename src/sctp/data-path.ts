@@ -233,7 +233,12 @@ export class DataPath {
     const builder = this.#builder;
     const receiver = this.receiver;
     const sender = this.sender;
-    const maxBurst = this.config.maxBurst > 0 ? this.config.maxBurst : Number.POSITIVE_INFINITY;
+    // §6.1 D: Max.Burst new packets per event, beyond those that replace what a SACK just acknowledged:
+    // the packets of a burst are acknowledged together (see DataReceiver), and sending only Max.Burst
+    // for a SACK of up to 16 would shrink the flight with every round trip.
+    const ackedPackets = Math.ceil(sender.takeAckedBytes() / this.queue.maxPayload);
+    const maxBurst =
+      this.config.maxBurst > 0 ? this.config.maxBurst + ackedPackets : Number.POSITIVE_INFINITY;
     let burst = 0;
     for (;;) {
       builder.begin(localPort, remotePort, peer.tag);

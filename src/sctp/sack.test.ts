@@ -19,7 +19,7 @@ function tapSacks(pair: AssociationPair): Array<{ at: number; sack: SackChunk }>
   return sacks;
 }
 
-test('a lone packet is acknowledged after the 200 ms delayed-SACK timer; a burst every second packet', async () => {
+test('a lone packet is acknowledged after the 200 ms delayed-SACK timer; packets that arrive together by one SACK right after them', async () => {
   const pair = new AssociationPair({ delayMs: 10 });
   await pair.connect();
   const sacks = tapSacks(pair);
@@ -28,11 +28,58 @@ test('a lone packet is acknowledged after the 200 ms delayed-SACK timer; a burst
   await pair.runUntil(() => sacks.length === 1, 1000);
   assert.equal(sacks[0]!.at - start, 10 + 200 + 10);
   sacks.length = 0;
-  // Twenty full packets in one window: one SACK per two packets.
+  // Twenty full packets: they go out in bursts (cwnd, Max.Burst) and each burst of two or more arrives
+  // at one instant, so one SACK answers each burst, sent as soon as the burst has been read (§6.2 asks
+  // for every second packet: none waits for the delayed-SACK timer).
+  const arrivals: number[] = [];
+  pair.link.attach(
+    (packet) => {
+      for (const chunk of decodePacket(packet, { acceptZeroChecksum: true }).chunks) {
+        if (chunk.type === ChunkType.SACK) sacks.push({ at: pair.clock.now(), sack: chunk as SackChunk });
+      }
+      pair.a.receive(packet);
+    },
+    (packet) => {
+      const chunks = decodePacket(packet, { acceptZeroChecksum: true }).chunks;
+      if (chunks.some(({ type }) => type === ChunkType.DATA || type === ChunkType.I_DATA))
+        arrivals.push(pair.clock.now());
+      pair.b.receive(packet);
+    },
+  );
   for (let i = 0; i < 20; i++) pair.a.send(0, 53, new Uint8Array(1172));
   await pair.runUntil(() => pair.receivedByB.length === 21, 5000);
   await pair.runUntil(() => pair.a.congestion!.flightSize === 0, 5000);
-  assert.ok(sacks.length >= 9 && sacks.length <= 11, `${sacks.length} SACKs for 20 packets`);
+  const bursts = new Map<number, number>();
+  for (const at of arrivals) bursts.set(at, (bursts.get(at) ?? 0) + 1);
+  assert.ok(arrivals.length >= 20, `${arrivals.length} packets with DATA`);
+  assert.ok(bursts.size < 20, 'packets arrived in bursts');
+  for (const [at, packets] of bursts) {
+    if (packets < 2) continue;
+    assert.equal(
+      sacks.filter((sack) => sack.at === at + 10).length,
+      1,
+      `one SACK, sent at once, for the ${packets} packets that arrived at ${at}`,
+    );
+  }
+  assert.equal(sacks.length, bursts.size, 'one SACK per burst (a lone last packet after the timer)');
+});
+
+test('a long burst is acknowledged at least every 16 packets', async () => {
+  // Max.Burst off and a cwnd grown by a first transfer: one event releases dozens of packets at once.
+  const pair = new AssociationPair({ delayMs: 20 }, { maxBurst: 0 });
+  await pair.connect();
+  for (let n = 0; n < 200; n++) pair.a.send(0, 53, new Uint8Array(16 * 1024));
+  await pair.runUntil(() => pair.receivedByB.length === 200, 60_000);
+  await pair.runUntil(() => pair.a.congestion!.flightSize === 0, 5000);
+  const sacks = tapSacks(pair);
+  const before = pair.link.stats.sent;
+  for (let n = 0; n < 4; n++) pair.a.send(0, 53, new Uint8Array(16 * 1024));
+  await settle();
+  const packets = pair.link.stats.sent - before;
+  assert.ok(packets >= 40, `${packets} packets left at one instant`);
+  await pair.runUntil(() => sacks.length > 0, 1000);
+  const firstAt = sacks[0]!.at;
+  assert.equal(sacks.filter((sack) => sack.at === firstAt).length, Math.ceil(packets / 16));
 });
 
 test('gaps are reported at once with gap ack blocks, and duplicated packets as duplicate TSNs', async () => {

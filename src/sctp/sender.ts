@@ -52,6 +52,8 @@ export class DataSender {
   #forwardTsnDue = false;
   #lastForwardTsnAt = Number.NEGATIVE_INFINITY;
   #lastSendAt: number | undefined;
+  /** Bytes SACKs acknowledged since the output routine last asked (`takeAckedBytes`). */
+  #ackedSinceTaken = 0;
   readonly #headerLength: number;
 
   constructor(private readonly config: DataSenderConfig) {
@@ -94,6 +96,13 @@ export class DataSender {
     this.rto = rtoAfterMeasurement(this.rto, rttMs, this.config.rto);
   }
 
+  /** Bytes acknowledged since the last call: what the SACKs in between took out of the network. */
+  takeAckedBytes(): number {
+    const bytes = this.#ackedSinceTaken;
+    this.#ackedSinceTaken = 0;
+    return bytes;
+  }
+
   /** Processes a SACK (§6.2.1). Returns whether it acknowledged new data (which clears error counts). */
   handleSack(sack: SackChunk, now: number, mayRenege = true): boolean {
     const cumulative = sack.cumulativeTsnAck;
@@ -133,6 +142,7 @@ export class DataSender {
       this.#renege();
     }
 
+    this.#ackedSinceTaken += bytesAcked;
     // §6.2.1: the peer's window less what is still in flight.
     this.peerWindow = Math.max(0, sack.advertisedWindow - this.flightSize);
     this.congestion.onSack(cumulative, advanced, bytesAcked, flightBefore, this.flightSize);
