@@ -87,7 +87,9 @@ class NodeIceSocket implements IceSocket {
   }
 
   send(data: Uint8Array, address: string, port: number): void {
-    this.socket.send(data, port, address, () => {});
+    // No callback: with one, dgram queues a process.nextTick per datagram to call it; failures still
+    // reach the 'error' listener above.
+    this.socket.send(data, port, address);
   }
 
   onMessage(handler: IceDatagramHandler): void {
