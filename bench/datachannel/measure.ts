@@ -205,8 +205,8 @@ function slope(points: ReadonlyArray<readonly [number, number]>): number {
 const MEMORY_READINGS = 6;
 
 /**
- * Memory per connected pair: the slope of RSS (everything, native heaps included) and of the V8 heap over the
- * number of pairs held open, read after garbage collection (when global.gc is there) at six points from
+ * Memory per connected pair: the slope over the number of pairs held open of RSS with the V8 heap counted
+ * by its use (native heaps included), of raw RSS, and of the V8 heap alone, read after garbage collection (when global.gc is there) at six points from
  * `pairs` to `2 × pairs` open pairs and fitted by least squares. One-time costs (code loading, native
  * initialisation, the optimised code and caches a stack's first connections make) are below every reading,
  * so they are not spread over the pairs (divided by 20 pairs they added ~50 KiB of V8 code to each of ours),
@@ -217,6 +217,7 @@ async function memory(stack: StackAdapter, options: MeasureOptions, progress: Pr
   const pairs: ConnectedPair[] = [];
   const rss: [number, number][] = [];
   const heap: [number, number][] = [];
+  const memory: [number, number][] = [];
   let gc = false;
   const openUpTo = async (count: number) => {
     while (pairs.length < count) {
@@ -229,6 +230,9 @@ async function memory(stack: StackAdapter, options: MeasureOptions, progress: Pr
     gc = collectGarbage();
     const usage = process.memoryUsage();
     rss.push([pairs.length, usage.rss / 1024]);
+    // V8 commits and releases its heap in steps of megabytes (the young generation alone swings by
+    // 16 MiB): counting the V8 heap by what is used keeps those steps out of the slope.
+    memory.push([pairs.length, (usage.rss - usage.heapTotal + usage.heapUsed) / 1024]);
     heap.push([pairs.length, usage.heapUsed / 1024]);
   };
   try {
@@ -239,7 +243,12 @@ async function memory(stack: StackAdapter, options: MeasureOptions, progress: Pr
     }
     return {
       status: 'ok',
-      values: { rssKiBPerPair: slope(rss), heapKiBPerPair: slope(heap), cpuSeconds: cpuSeconds(cpu) },
+      values: {
+        memoryKiBPerPair: slope(memory),
+        rssKiBPerPair: slope(rss),
+        heapKiBPerPair: slope(heap),
+        cpuSeconds: cpuSeconds(cpu),
+      },
       notes: gc ? [] : ['no global.gc (run without --expose-gc): memory figures include garbage'],
     };
   } finally {

@@ -33,7 +33,8 @@ function rows(pairs: number): Row[] {
     row('100 B msgs: msgs/s', 'small', 'messagesPerSecond', 0),
     row('100 B msgs: CPU s', 'small', 'cpuSeconds', 2),
     row('100 B msgs: CPU µs per msg', 'small', 'cpuMicrosecondsPerMessage', 1),
-    row(`memory: RSS per pair, KiB (slope, ${pairs}→${2 * pairs} open)`, 'memory', 'rssKiBPerPair', 0),
+    row(`memory per pair, KiB (slope, ${pairs}→${2 * pairs} open)`, 'memory', 'memoryKiBPerPair', 0),
+    row('memory: raw RSS per pair, KiB', 'memory', 'rssKiBPerPair', 0),
     row('memory: V8 heap per pair, KiB', 'memory', 'heapKiBPerPair', 0),
     row(`memory: CPU s to open pairs ${pairs + 1}-${2 * pairs}`, 'memory', 'cpuSeconds', 2),
   ];
@@ -103,6 +104,10 @@ export function formatReport(input: ReportInput): string {
   out.push(
     'CPU = process.cpuUsage() of the worker (user + system, all threads, native ones included) during the ' +
       'measured part; it stays comparable when other work shares the cores.',
+  );
+  out.push(
+    'Memory per pair = slope of RSS less the V8 heap committed but unused, after GC, over six readings ' +
+      'from the pairs to twice as many open (raw RSS swings with V8 heap sizing, for the JS stacks).',
   );
   notes.forEach((text, i) => {
     out.push(`[${i + 1}] ${text}`);
