@@ -144,7 +144,8 @@ export class TransportStack {
     association.setRemoteParameters({ maxMessageSize: negotiated.remoteMaxMessageSize });
     if (this.sctp) this.sctp.maxMessageSize = negotiated.remoteMaxMessageSize;
     if (this.dtls) {
-      // A renegotiation keeps the DTLS association (RFC 8842 §5.6 needs a new one only on a new fingerprint).
+      // A renegotiation keeps the DTLS association. Fingerprints that no longer match the peer's certificate
+      // fail it (see DtlsConnection.setRemoteFingerprints); no new association is started for them.
       this.dtls.setRemoteFingerprints(negotiated.remoteFingerprints);
       return;
     }

@@ -30,3 +30,57 @@ test('a certificate that does not match the SDP fingerprint fails the connection
   assert.equal(errors[0]?.errorDetail, 'fingerprint-failure');
   assert.notEqual(channel.readyState, 'open');
 });
+
+test('a renegotiation whose fingerprint no longer matches the connected peer fails the transport and closes the channels', {
+  timeout: 30_000,
+}, async (t) => {
+  const peers = virtualPeers();
+  t.after(() => peers.close());
+  const { a, b } = peers;
+  const channel = a.createDataChannel('open-then-cut');
+  await a.setLocalDescription();
+  await b.setRemoteDescription(a.localDescription!);
+  await b.setLocalDescription();
+  await a.setRemoteDescription(b.localDescription!);
+  await peers.runUntil(() => channel.readyState === 'open', 60_000);
+  // A second offer/answer (an ICE restart) whose answer names another certificate.
+  a.restartIce();
+  await a.setLocalDescription();
+  await b.setRemoteDescription(a.localDescription!);
+  await b.setLocalDescription();
+  const forged = b.localDescription!.sdp.replace(
+    /a=fingerprint:sha-256 (\S+)/,
+    `a=fingerprint:sha-256 ${Array.from({ length: 32 }, () => 'CD').join(':')}`,
+  );
+  const errors: RTCError[] = [];
+  a.sctp!.transport.addEventListener('error', (event) => errors.push((event as RTCErrorEvent).error));
+  const closed = new Promise((resolve) => channel.addEventListener('close', resolve));
+  await a.setRemoteDescription({ type: 'answer', sdp: forged });
+  assert.equal(a.sctp?.transport.state, 'failed');
+  assert.equal(errors[0]?.errorDetail, 'fingerprint-failure');
+  await peers.runUntil(() => a.connectionState === 'failed', 60_000);
+  await closed;
+  assert.equal(channel.readyState, 'closed');
+});
+
+test('a renegotiation with the same fingerprint keeps the association and its channel', {
+  timeout: 30_000,
+}, async (t) => {
+  const peers = virtualPeers();
+  t.after(() => peers.close());
+  const { a, b } = peers;
+  const channel = a.createDataChannel('kept');
+  await a.setLocalDescription();
+  await b.setRemoteDescription(a.localDescription!);
+  await b.setLocalDescription();
+  await a.setRemoteDescription(b.localDescription!);
+  await peers.runUntil(() => channel.readyState === 'open', 60_000);
+  a.restartIce();
+  await a.setLocalDescription();
+  await b.setRemoteDescription(a.localDescription!);
+  await b.setLocalDescription();
+  await a.setRemoteDescription(b.localDescription!);
+  await peers.runUntil(() => a.iceConnectionState === 'connected', 60_000);
+  assert.equal(a.sctp?.transport.state, 'connected');
+  assert.equal(channel.readyState, 'open');
+});
