@@ -85,6 +85,25 @@ test('strings, binary of every kind, Blobs and empty messages arrive with the ri
   assert.deepEqual(new Uint8Array(await (received[8] as Blob).arrayBuffer()), Uint8Array.of(7, 7));
 });
 
+test('send() copies: a buffer changed after send() arrives as it was; lone surrogates arrive as U+FFFD', async () => {
+  const pair = new ChannelPair();
+  await pair.connect();
+  const channel = pair.a.createDataChannel('copies');
+  await pair.runUntil(() => pair.openedOnB.length === 1 && channel.readyState === 'open');
+  const received = collect(pair.openedOnB[0]!);
+  const reused = Uint8Array.of(1, 2, 3);
+  channel.send(reused);
+  reused.fill(0);
+  const large = new Uint8Array(8192).fill(5);
+  channel.send(large);
+  large.fill(0);
+  channel.send('a\uD800b\uDC00');
+  await pair.runUntil(() => received.length === 3);
+  assert.deepEqual(new Uint8Array(received[0] as ArrayBuffer), Uint8Array.of(1, 2, 3));
+  assert.ok(new Uint8Array(received[1] as ArrayBuffer).every((byte) => byte === 5));
+  assert.equal(received[2], 'a\uFFFDb\uFFFD');
+});
+
 test('negotiated channels open without DCEP on the agreed id', async () => {
   const pair = new ChannelPair();
   const a = pair.a.createDataChannel('n', { negotiated: true, id: 7, ordered: false });
