@@ -147,21 +147,20 @@ export class DataPath {
   }
 
   handle(chunk: Chunk): void {
-    const now = this.config.clock.now();
     switch (chunk.type) {
       case ChunkType.DATA:
       case ChunkType.I_DATA:
         this.#handleData(chunk);
         return;
       case ChunkType.SACK:
-        if (this.sender.handleSack(chunk, now)) this.config.owner.clearErrors();
+        if (this.sender.handleSack(chunk, this.config.clock.now())) this.config.owner.clearErrors();
         return;
       case ChunkType.HEARTBEAT:
         // §8.3: the Heartbeat Info goes back unchanged.
         this.control.push({ type: ChunkType.HEARTBEAT_ACK, info: chunk.info });
         return;
       case ChunkType.HEARTBEAT_ACK:
-        this.#handleHeartbeatAck(chunk, now);
+        this.#handleHeartbeatAck(chunk, this.config.clock.now());
         return;
       case ChunkType.FORWARD_TSN:
       case ChunkType.I_FORWARD_TSN:
@@ -177,7 +176,7 @@ export class DataPath {
         this.resetter.handle(chunk);
         return;
       case ChunkType.SHUTDOWN:
-        this.#handleShutdown(chunk.cumulativeTsnAck, now);
+        this.#handleShutdown(chunk.cumulativeTsnAck, this.config.clock.now());
         return;
       case ChunkType.SHUTDOWN_ACK:
         this.#handleShutdownAck();
