@@ -4,8 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RTCError, RTCErrorEvent } from '../../src/peer/index.ts';
+import type { RTCError, RTCErrorEvent, RTCPeerConnection } from '../../src/peer/index.ts';
 import { virtualPeers } from '../../src/peer/virtual-peers.ts';
+
+/** The SDP with its SHA-256 fingerprint replaced by 32 times `byte`, as someone on the signaling path might. */
+function forgeFingerprint(sdp: string, byte: string): string {
+  return sdp.replace(
+    /a=fingerprint:sha-256 (\S+)/,
+    `a=fingerprint:sha-256 ${Array.from({ length: 32 }, () => byte).join(':')}`,
+  );
+}
 
 test('a certificate that does not match the SDP fingerprint fails the connection', {
   timeout: 30_000,
@@ -18,10 +26,7 @@ test('a certificate that does not match the SDP fingerprint fails the connection
   await b.setRemoteDescription(a.localDescription!);
   await b.setLocalDescription();
   // Someone on the signaling path swapped the answerer's fingerprint.
-  const forged = b.localDescription!.sdp.replace(
-    /a=fingerprint:sha-256 (\S+)/,
-    `a=fingerprint:sha-256 ${Array.from({ length: 32 }, () => 'AB').join(':')}`,
-  );
+  const forged = forgeFingerprint(b.localDescription!.sdp, 'AB');
   const errors: RTCError[] = [];
   await a.setRemoteDescription({ type: 'answer', sdp: forged });
   a.sctp!.transport.addEventListener('error', (event) => errors.push((event as RTCErrorEvent).error));
@@ -31,31 +36,42 @@ test('a certificate that does not match the SDP fingerprint fails the connection
   assert.notEqual(channel.readyState, 'open');
 });
 
-test('a renegotiation whose fingerprint no longer matches the connected peer fails the transport and closes the channels', {
-  timeout: 30_000,
-}, async (t) => {
+/** A connected pair in virtual time with one open channel from a. */
+async function connectedWithChannel(label: string) {
   const peers = virtualPeers();
-  t.after(() => peers.close());
   const { a, b } = peers;
-  const channel = a.createDataChannel('open-then-cut');
+  const channel = a.createDataChannel(label);
   await a.setLocalDescription();
   await b.setRemoteDescription(a.localDescription!);
   await b.setLocalDescription();
   await a.setRemoteDescription(b.localDescription!);
   await peers.runUntil(() => channel.readyState === 'open', 60_000);
-  // A second offer/answer (an ICE restart) whose answer names another certificate.
+  return { peers, a, b, channel };
+}
+
+/** A second offer/answer (an ICE restart) from a; `answerSdp` may change b's answer on its way to a. */
+async function renegotiate(
+  a: RTCPeerConnection,
+  b: RTCPeerConnection,
+  answerSdp: (sdp: string) => string = (sdp) => sdp,
+): Promise<void> {
   a.restartIce();
   await a.setLocalDescription();
   await b.setRemoteDescription(a.localDescription!);
   await b.setLocalDescription();
-  const forged = b.localDescription!.sdp.replace(
-    /a=fingerprint:sha-256 (\S+)/,
-    `a=fingerprint:sha-256 ${Array.from({ length: 32 }, () => 'CD').join(':')}`,
-  );
+  await a.setRemoteDescription({ type: 'answer', sdp: answerSdp(b.localDescription!.sdp) });
+}
+
+test('a renegotiation whose fingerprint no longer matches the connected peer fails the transport and closes the channels', {
+  timeout: 30_000,
+}, async (t) => {
+  const { peers, a, b, channel } = await connectedWithChannel('open-then-cut');
+  t.after(() => peers.close());
   const errors: RTCError[] = [];
   a.sctp!.transport.addEventListener('error', (event) => errors.push((event as RTCErrorEvent).error));
   const closed = new Promise((resolve) => channel.addEventListener('close', resolve));
-  await a.setRemoteDescription({ type: 'answer', sdp: forged });
+  // The answer names another certificate than the one b's DTLS presented.
+  await renegotiate(a, b, (sdp) => forgeFingerprint(sdp, 'CD'));
   assert.equal(a.sctp?.transport.state, 'failed');
   assert.equal(errors[0]?.errorDetail, 'fingerprint-failure');
   await peers.runUntil(() => a.connectionState === 'failed', 60_000);
@@ -66,20 +82,9 @@ test('a renegotiation whose fingerprint no longer matches the connected peer fai
 test('a renegotiation with the same fingerprint keeps the association and its channel', {
   timeout: 30_000,
 }, async (t) => {
-  const peers = virtualPeers();
+  const { peers, a, b, channel } = await connectedWithChannel('kept');
   t.after(() => peers.close());
-  const { a, b } = peers;
-  const channel = a.createDataChannel('kept');
-  await a.setLocalDescription();
-  await b.setRemoteDescription(a.localDescription!);
-  await b.setLocalDescription();
-  await a.setRemoteDescription(b.localDescription!);
-  await peers.runUntil(() => channel.readyState === 'open', 60_000);
-  a.restartIce();
-  await a.setLocalDescription();
-  await b.setRemoteDescription(a.localDescription!);
-  await b.setLocalDescription();
-  await a.setRemoteDescription(b.localDescription!);
+  await renegotiate(a, b);
   await peers.runUntil(() => a.iceConnectionState === 'connected', 60_000);
   assert.equal(a.sctp?.transport.state, 'connected');
   assert.equal(channel.readyState, 'open');
