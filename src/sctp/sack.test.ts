@@ -119,3 +119,19 @@ test('Max.Burst (§6.1): a wide-open window still releases at most four packets 
   assert.equal(pair.link.stats.sent - before, 4);
   await pair.runUntil(() => pair.receivedByB.length === 264, 60_000);
 });
+
+test('a SACK for a burst lets the sender replace what it acknowledged, Max.Burst beyond that (§6.1 D)', async () => {
+  // With only Max.Burst packets per SACK, a SACK for a burst of up to 16 shrinks the flight every round
+  // trip until T3 fires (4 MiB took ~20 s of virtual time here, cwnd fell to ~12 KB).
+  const pair = new AssociationPair({ delayMs: 20 });
+  await pair.connect();
+  for (let n = 0; n < 200; n++) pair.a.send(0, 53, new Uint8Array(16 * 1024));
+  await pair.runUntil(() => pair.receivedByB.length === 200, 60_000);
+  await pair.runUntil(() => pair.a.congestion!.flightSize === 0, 5000);
+  const start = pair.clock.now();
+  for (let n = 0; n < 256; n++) pair.a.send(0, 53, new Uint8Array(16 * 1024));
+  await pair.runUntil(() => pair.receivedByB.length === 456, 60_000);
+  const elapsed = pair.clock.now() - start;
+  assert.ok(elapsed < 2000, `4 MiB over a 40 ms round trip took ${elapsed} ms`);
+  assert.ok(pair.a.congestion!.cwnd > 100_000, `cwnd ${pair.a.congestion!.cwnd}`);
+});
