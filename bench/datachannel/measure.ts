@@ -203,25 +203,27 @@ function slope(points: ReadonlyArray<readonly [number, number]>): number {
 }
 
 const MEMORY_READINGS = 6;
+/** The readings go from `pairs` to this many times `pairs` open pairs. */
+export const MEMORY_SPAN = 5;
 
 /**
- * Memory per connected pair: the slope over the number of pairs held open of RSS with the V8 heap counted
- * by its use (native heaps included), of raw RSS, and of the V8 heap alone, read after garbage collection (when global.gc is there) at six points from
- * `pairs` to `2 × pairs` open pairs and fitted by least squares. One-time costs (code loading, native
- * initialisation, the optimised code and caches a stack's first connections make) are below every reading,
- * so they are not spread over the pairs (divided by 20 pairs they added ~50 KiB of V8 code to each of ours),
- * and the fit evens out the steps in which allocators grow their heaps. Nothing is closed before the last
- * reading, so no pair reuses memory a closed one freed.
+ * Memory per connected pair: the slope of RSS (everything, native heaps included) and of the V8 heap over
+ * the number of pairs held open, read after garbage collection (when global.gc is there) at six points from
+ * `pairs` to `MEMORY_SPAN × pairs` open pairs and fitted by least squares. One-time costs (code loading,
+ * native initialisation, the optimised code and caches a stack's first connections make) are below every
+ * reading, so they are not spread over the pairs (divided by 20 pairs they added ~50 KiB of V8 code to each
+ * of ours). run.ts gives this cell a young generation of fixed size: V8 otherwise grows and shrinks it by
+ * 16 MiB at a time with the allocation rate, which put swings of ±200 KiB per pair into the slope of the JS
+ * stacks. Nothing is closed before the last reading, so no pair reuses memory a closed one freed.
  */
 async function memory(stack: StackAdapter, options: MeasureOptions, progress: Progress): Promise<Measured> {
   const pairs: ConnectedPair[] = [];
   const rss: [number, number][] = [];
   const heap: [number, number][] = [];
-  const memory: [number, number][] = [];
   let gc = false;
   const openUpTo = async (count: number) => {
     while (pairs.length < count) {
-      progress.stage = `opening pair ${pairs.length + 1} of ${2 * options.pairs}`;
+      progress.stage = `opening pair ${pairs.length + 1} of ${MEMORY_SPAN * options.pairs}`;
       pairs.push(await connectPair(stack));
     }
     // Let handshake leftovers (retransmission timers, pending reads) settle before reading.
@@ -230,25 +232,19 @@ async function memory(stack: StackAdapter, options: MeasureOptions, progress: Pr
     gc = collectGarbage();
     const usage = process.memoryUsage();
     rss.push([pairs.length, usage.rss / 1024]);
-    // V8 commits and releases its heap in steps of megabytes (the young generation alone swings by
-    // 16 MiB): counting the V8 heap by what is used keeps those steps out of the slope.
-    memory.push([pairs.length, (usage.rss - usage.heapTotal + usage.heapUsed) / 1024]);
     heap.push([pairs.length, usage.heapUsed / 1024]);
   };
   try {
     await openUpTo(options.pairs);
     const cpu = process.cpuUsage();
     for (let reading = 1; reading < MEMORY_READINGS; reading++) {
-      await openUpTo(options.pairs + Math.round((reading * options.pairs) / (MEMORY_READINGS - 1)));
+      await openUpTo(
+        options.pairs + Math.round((reading * (MEMORY_SPAN - 1) * options.pairs) / (MEMORY_READINGS - 1)),
+      );
     }
     return {
       status: 'ok',
-      values: {
-        memoryKiBPerPair: slope(memory),
-        rssKiBPerPair: slope(rss),
-        heapKiBPerPair: slope(heap),
-        cpuSeconds: cpuSeconds(cpu),
-      },
+      values: { rssKiBPerPair: slope(rss), heapKiBPerPair: slope(heap), cpuSeconds: cpuSeconds(cpu) },
       notes: gc ? [] : ['no global.gc (run without --expose-gc): memory figures include garbage'],
     };
   } finally {

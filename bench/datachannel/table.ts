@@ -2,7 +2,7 @@
  * The printed report: one row per figure, one column per stack, and numbered notes under the table for every
  * cell that failed, does not apply, or carries a caveat (so the columns stay narrow enough to read).
  */
-import type { MeasurementName, WorkerReport } from './measure.ts';
+import { MEMORY_SPAN, type MeasurementName, type WorkerReport } from './measure.ts';
 import type { StackName } from './stacks.ts';
 
 interface Row {
@@ -33,10 +33,14 @@ function rows(pairs: number): Row[] {
     row('100 B msgs: msgs/s', 'small', 'messagesPerSecond', 0),
     row('100 B msgs: CPU s', 'small', 'cpuSeconds', 2),
     row('100 B msgs: CPU µs per msg', 'small', 'cpuMicrosecondsPerMessage', 1),
-    row(`memory per pair, KiB (slope, ${pairs}→${2 * pairs} open)`, 'memory', 'memoryKiBPerPair', 0),
-    row('memory: raw RSS per pair, KiB', 'memory', 'rssKiBPerPair', 0),
+    row(
+      `memory: RSS per pair, KiB (slope, ${pairs}→${MEMORY_SPAN * pairs} open)`,
+      'memory',
+      'rssKiBPerPair',
+      0,
+    ),
     row('memory: V8 heap per pair, KiB', 'memory', 'heapKiBPerPair', 0),
-    row(`memory: CPU s to open pairs ${pairs + 1}-${2 * pairs}`, 'memory', 'cpuSeconds', 2),
+    row(`memory: CPU s to open pairs ${pairs + 1}-${MEMORY_SPAN * pairs}`, 'memory', 'cpuSeconds', 2),
   ];
 }
 
@@ -106,8 +110,8 @@ export function formatReport(input: ReportInput): string {
       'measured part; it stays comparable when other work shares the cores.',
   );
   out.push(
-    'Memory per pair = slope of RSS less the V8 heap committed but unused, after GC, over six readings ' +
-      'from the pairs to twice as many open (raw RSS swings with V8 heap sizing, for the JS stacks).',
+    'Memory = slope of six readings after GC over the number of open pairs; the young generation is fixed ' +
+      'at 2 × 16 MiB in that cell (--min/--max-semi-space-size) for every stack.',
   );
   notes.forEach((text, i) => {
     out.push(`[${i + 1}] ${text}`);
