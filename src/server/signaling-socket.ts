@@ -3,7 +3,6 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import {
-  clientMessageSchemas,
   type DeliverMessage,
   type PeerSession,
   SignalingError,
@@ -133,10 +132,6 @@ export class SignalingSockets {
     } catch {
       return;
     }
-    const command = (frame as { command?: unknown } | null)?.command;
-    this.#metrics.received(
-      typeof command === 'string' && command in clientMessageSchemas ? command : 'other',
-    );
     this.#service.receive(connection.session, frame, now, source);
   }
 

@@ -15,9 +15,12 @@ import {
 import { relayedText } from './relay-text.ts';
 import type { DeliverMessage, LocalRooms, RoomBackend, RoomMember } from './room-backend.ts';
 import { verifyRoomToken } from './room-token.ts';
+import { clientMessageSchemas } from './schema.ts';
 
 /** Hooks for metrics; every one is optional. */
 export interface SignalingObserver {
+  /** Every decoded frame, by command ('other' for anything that is not a known command). */
+  received?(command: ClientCommand | 'other'): void;
   relayed?(command: RelayedMessage['command'], latencyMs: number): void;
   error?(definition: SignalingErrorDefinition): void;
 }
@@ -36,15 +39,7 @@ export type SignalingServiceOptions = {
   now?: () => number;
 };
 
-const roomCommands: ReadonlySet<string> = new Set([
-  'join',
-  'takeConfiguration',
-  'takeCandidate',
-  'leave',
-  'stop',
-  'peerMessageCommand',
-]);
-const knownCommands: ReadonlySet<string> = new Set([...roomCommands, 'ping', 'getIceServerConfig']);
+const knownCommands: ReadonlySet<string> = new Set(Object.keys(clientMessageSchemas));
 const relayCommands: ReadonlySet<string> = new Set([
   'takeConfiguration',
   'takeCandidate',
@@ -97,9 +92,11 @@ export class SignalingService {
    * ignored [AMS].
    */
   receive(session: PeerSession, frame: unknown, receivedAt = this.#now(), source?: Uint8Array): void {
-    if (session.closed || typeof frame !== 'object' || frame === null || Array.isArray(frame)) return;
-    const command = (frame as { command?: unknown }).command;
-    if (typeof command !== 'string' || !knownCommands.has(command)) return;
+    const message = typeof frame === 'object' && frame !== null && !Array.isArray(frame) ? frame : undefined;
+    const command = (message as { command?: unknown } | undefined)?.command;
+    const known = message !== undefined && typeof command === 'string' && knownCommands.has(command);
+    this.#options.observer?.received?.(known ? (command as ClientCommand) : 'other');
+    if (session.closed || !known) return;
     // Keepalives are most of the traffic of an idle server: answered at once when nothing is in flight.
     if (command === 'ping' && session.pending === 0) {
       session.deliver({ command: 'pong' });
@@ -108,13 +105,13 @@ export class SignalingService {
     const local = this.#backend.local;
     if (local && session.pending === 0 && relayCommands.has(command)) {
       // Nothing of this socket is in flight, so handling the relay now keeps its order.
-      const message = this.#checked(session, command as ClientCommand, frame) as RelayedMessage | undefined;
-      if (message) this.#relayLocal(session, message, receivedAt, local, source);
+      const checked = this.#checked(session, command as ClientCommand, message) as RelayedMessage | undefined;
+      if (checked) this.#relayLocal(session, checked, receivedAt, local, source);
       return;
     }
     session.pending++;
     session.tail = session.tail
-      .then(() => this.#dispatch(session, command as ClientCommand, frame, receivedAt))
+      .then(() => this.#dispatch(session, command as ClientCommand, message, receivedAt))
       .then(
         () => {
           session.pending--;
@@ -122,7 +119,7 @@ export class SignalingService {
         () => {
           session.pending--;
           // The backend failed (Redis unreachable): the sender is told, the message is not silently lost.
-          const streamId = (frame as { streamId?: unknown }).streamId;
+          const streamId = (message as { streamId?: unknown }).streamId;
           this.#fail(
             session,
             SignalingError.deliveryFailed,

@@ -250,6 +250,9 @@ describe('Ant Media P2P protocol', () => {
     assert.equal(health.status, 'ok');
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(metrics, /dyad_signaling_peers_connected \d+/);
+    assert.match(metrics, /dyad_signaling_messages_received_total\{command="join"\} [1-9]/);
+    // The five well-formed JSON frames of the malformed-frames test above that name no known command.
+    assert.match(metrics, /dyad_signaling_messages_received_total\{command="other"\} ([5-9]|\d{2,})\n/);
     assert.match(metrics, /dyad_signaling_messages_relayed_total\{command="takeConfiguration"\} [1-9]/);
     assert.match(metrics, /dyad_signaling_errors_total\{definition="room_full"\} 1/);
     assert.match(metrics, /dyad_signaling_relay_latency_seconds_count [1-9]/);
