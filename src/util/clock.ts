@@ -22,7 +22,8 @@ type PlatformImmediate = ReturnType<typeof globalThis.setImmediate>;
  */
 export class SystemClock implements Clock {
   #nextId = 1;
-  readonly #timers = new Map<number, PlatformTimer | { immediate: PlatformImmediate }>();
+  readonly #timers = new Map<number, PlatformTimer>();
+  readonly #immediates = new Map<number, PlatformImmediate>();
   readonly #keepProcessAlive: boolean;
 
   constructor(options: { keepProcessAlive?: boolean } = {}) {
@@ -35,18 +36,24 @@ export class SystemClock implements Clock {
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const id = this.#nextId++;
-    const fire = () => {
-      this.#timers.delete(id);
-      callback();
-    };
     // Node runs a 0 ms timeout after at least 1 ms; "now" (e.g. the first ICE check) runs in this turn of
     // the event loop instead, after the I/O at hand. Not unref'd: Node's poll phase would not wake for an
     // unref'd immediate, and one turn of the loop keeps no process alive.
     if (delayMs <= 0 && typeof globalThis.setImmediate === 'function') {
-      this.#timers.set(id, { immediate: globalThis.setImmediate(fire) });
+      const immediates = this.#immediates;
+      immediates.set(
+        id,
+        globalThis.setImmediate(() => {
+          immediates.delete(id);
+          callback();
+        }),
+      );
       return { id };
     }
-    const timer = globalThis.setTimeout(fire, delayMs);
+    const timer = globalThis.setTimeout(() => {
+      this.#timers.delete(id);
+      callback();
+    }, delayMs);
     // Node's timers are objects with unref(); browsers' are numbers.
     if (!this.#keepProcessAlive) (timer as { unref?: () => void }).unref?.();
     this.#timers.set(id, timer);
@@ -56,11 +63,15 @@ export class SystemClock implements Clock {
   clearTimeout(handle: TimerHandle | undefined): void {
     if (!handle) return;
     const timer = this.#timers.get(handle.id);
-    if (timer === undefined) return;
-    if (typeof timer === 'object' && timer !== null && 'immediate' in timer)
-      globalThis.clearImmediate(timer.immediate);
-    else globalThis.clearTimeout(timer);
-    this.#timers.delete(handle.id);
+    if (timer !== undefined) {
+      globalThis.clearTimeout(timer);
+      this.#timers.delete(handle.id);
+      return;
+    }
+    const immediate = this.#immediates.get(handle.id);
+    if (immediate === undefined) return;
+    globalThis.clearImmediate(immediate);
+    this.#immediates.delete(handle.id);
   }
 }
 
