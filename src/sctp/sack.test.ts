@@ -4,48 +4,45 @@ import { ChunkType, type SackChunk } from './chunks/types.ts';
 import { decodePacket } from './packet.ts';
 import { AssociationPair, settle } from './test-pair.ts';
 
-/** Records the SACKs that b sends to a, with the virtual time they arrive. */
-function tapSacks(pair: AssociationPair): Array<{ at: number; sack: SackChunk }> {
-  const sacks: Array<{ at: number; sack: SackChunk }> = [];
-  pair.link.attach(
-    (packet) => {
-      for (const chunk of decodePacket(packet, { acceptZeroChecksum: true }).chunks) {
-        if (chunk.type === ChunkType.SACK) sacks.push({ at: pair.clock.now(), sack: chunk as SackChunk });
-      }
-      pair.a.receive(packet);
-    },
-    (packet) => pair.b.receive(packet),
-  );
-  return sacks;
+interface LinkTap {
+  /** The SACKs b sends to a, with the virtual time they arrive. */
+  sacks: Array<{ at: number; sack: SackChunk }>;
+  /** The virtual times at which packets carrying DATA or I-DATA arrive at b. */
+  dataArrivals: number[];
 }
 
-test('a lone packet is acknowledged after the 200 ms delayed-SACK timer; packets that arrive together by one SACK right after them', async () => {
-  const pair = new AssociationPair({ delayMs: 10 });
-  await pair.connect();
-  const sacks = tapSacks(pair);
-  const start = pair.clock.now();
-  pair.a.send(0, 53, Uint8Array.of(1));
-  await pair.runUntil(() => sacks.length === 1, 1000);
-  assert.equal(sacks[0]!.at - start, 10 + 200 + 10);
-  sacks.length = 0;
-  // Twenty full packets: they go out in bursts (cwnd, Max.Burst) and each burst of two or more arrives
-  // at one instant, so one SACK answers each burst, sent as soon as the burst has been read (§6.2 asks
-  // for every second packet: none waits for the delayed-SACK timer).
-  const arrivals: number[] = [];
+function tapLink(pair: AssociationPair): LinkTap {
+  const tap: LinkTap = { sacks: [], dataArrivals: [] };
   pair.link.attach(
     (packet) => {
       for (const chunk of decodePacket(packet, { acceptZeroChecksum: true }).chunks) {
-        if (chunk.type === ChunkType.SACK) sacks.push({ at: pair.clock.now(), sack: chunk as SackChunk });
+        if (chunk.type === ChunkType.SACK) tap.sacks.push({ at: pair.clock.now(), sack: chunk as SackChunk });
       }
       pair.a.receive(packet);
     },
     (packet) => {
       const chunks = decodePacket(packet, { acceptZeroChecksum: true }).chunks;
       if (chunks.some(({ type }) => type === ChunkType.DATA || type === ChunkType.I_DATA))
-        arrivals.push(pair.clock.now());
+        tap.dataArrivals.push(pair.clock.now());
       pair.b.receive(packet);
     },
   );
+  return tap;
+}
+
+test('a lone packet is acknowledged after the 200 ms delayed-SACK timer; packets that arrive together by one SACK right after them', async () => {
+  const pair = new AssociationPair({ delayMs: 10 });
+  await pair.connect();
+  const { sacks, dataArrivals: arrivals } = tapLink(pair);
+  const start = pair.clock.now();
+  pair.a.send(0, 53, Uint8Array.of(1));
+  await pair.runUntil(() => sacks.length === 1, 1000);
+  assert.equal(sacks[0]!.at - start, 10 + 200 + 10);
+  sacks.length = 0;
+  arrivals.length = 0;
+  // Twenty full packets: they go out in bursts (cwnd, Max.Burst) and each burst of two or more arrives
+  // at one instant, so one SACK answers each burst, sent as soon as the burst has been read (§6.2 asks
+  // for every second packet: none waits for the delayed-SACK timer).
   for (let i = 0; i < 20; i++) pair.a.send(0, 53, new Uint8Array(1172));
   await pair.runUntil(() => pair.receivedByB.length === 21, 5000);
   await pair.runUntil(() => pair.a.congestion!.flightSize === 0, 5000);
@@ -71,7 +68,7 @@ test('a long burst is acknowledged at least every 16 packets', async () => {
   for (let n = 0; n < 200; n++) pair.a.send(0, 53, new Uint8Array(16 * 1024));
   await pair.runUntil(() => pair.receivedByB.length === 200, 60_000);
   await pair.runUntil(() => pair.a.congestion!.flightSize === 0, 5000);
-  const sacks = tapSacks(pair);
+  const { sacks } = tapLink(pair);
   const before = pair.link.stats.sent;
   for (let n = 0; n < 4; n++) pair.a.send(0, 53, new Uint8Array(16 * 1024));
   await settle();
@@ -85,7 +82,7 @@ test('a long burst is acknowledged at least every 16 packets', async () => {
 test('gaps are reported at once with gap ack blocks, and duplicated packets as duplicate TSNs', async () => {
   const pair = new AssociationPair({ delayMs: 10, lossRate: 0.1, duplicateRate: 0.2, seed: 4 });
   await pair.connect();
-  const sacks = tapSacks(pair);
+  const { sacks } = tapLink(pair);
   for (let n = 0; n < 200; n++) pair.a.send(0, 53, new Uint8Array(1000).fill(n));
   await pair.runUntil(() => pair.receivedByB.length === 200, 120_000);
   assert.deepEqual(
