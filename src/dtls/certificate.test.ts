@@ -7,16 +7,25 @@ import {
   fingerprintMatches,
   formatFingerprint,
   generateCertificate,
+  generateCertificateInBackground,
   parseCertificate,
   parseFingerprint,
 } from './certificate.ts';
 import { decodeDer, decodeOid, derChildren, derOid, derTime, derUnsignedInteger } from './der.ts';
 import { DtlsDecodeError } from './errors.ts';
 
-test('a generated certificate is valid X.509 that node:crypto reads, self-signed and fingerprinted', () => {
+test('a generated certificate is valid X.509 that node:crypto reads, self-signed and fingerprinted', async () => {
   const now = new Date('2030-05-01T12:00:00Z');
-  for (const keyType of ['ecdsa', 'rsa'] as const) {
-    const certificate = generateCertificate({ keyType, commonName: 'dyad-test', now });
+  for (const [keyType, background] of [
+    ['ecdsa', false],
+    ['rsa', false],
+    ['ecdsa', true],
+    ['rsa', true],
+  ] as const) {
+    const options = { keyType, commonName: 'dyad-test', now };
+    const certificate = background
+      ? await generateCertificateInBackground(options)
+      : generateCertificate(options);
     const x509 = new X509Certificate(certificate.der);
     assert.equal(x509.subject, 'CN=dyad-test');
     assert.ok(x509.verify(x509.publicKey), 'self-signature verifies');

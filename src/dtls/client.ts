@@ -21,7 +21,7 @@
  */
 
 import type { KeyObject } from 'node:crypto';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../util/index.ts';
 import { AlertDescription, DtlsAlertError } from './alert.ts';
 import { type CipherSuite, cipherSuiteById } from './ciphersuites.ts';
 import { type HandshakeMessage, HandshakeType } from './handshake.ts';

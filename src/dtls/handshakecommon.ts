@@ -3,8 +3,8 @@
  * connection, the transcript (RFC 6347 §4.2.6), the peer certificate check and key derivation. Nothing
  * here does I/O.
  */
-import { createHmac, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
-import { TruncatedInputError } from '../util/index.ts';
+import { createHmac, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { randomBytes, TruncatedInputError } from '../util/index.ts';
 import { AlertDescription, DtlsAlertError } from './alert.ts';
 import {
   certificatePublicKey,

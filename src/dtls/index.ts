@@ -9,6 +9,7 @@ export {
   formatFingerprint,
   type GenerateCertificateOptions,
   generateCertificate,
+  generateCertificateInBackground,
   parseFingerprint,
 } from './certificate.ts';
 export { type CipherSuite, CipherSuites, defaultCipherSuites } from './ciphersuites.ts';

@@ -3,7 +3,8 @@
  * ClientHellos without a valid cookie get a stateless HelloVerifyRequest (RFC 6347 §4.2.1); client
  * certificates are always requested and required, as WebRTC needs (RFC 8827 §6.5).
  */
-import { type KeyObject, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { randomBytes } from '../util/index.ts';
 import { AlertDescription, DtlsAlertError } from './alert.ts';
 import { type CipherSuite, EMPTY_RENEGOTIATION_INFO_SCSV } from './ciphersuites.ts';
 import type { HelloExtensions } from './extensions.ts';

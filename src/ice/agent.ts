@@ -4,7 +4,6 @@
  * role conflict repair, regular nomination, peer-reflexive learning, mDNS host names, consent freshness
  * (RFC 7675) and restart. Timers run on an injected Clock and sockets come from an injected IceTransport.
  */
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IceCandidate } from '../sdp/index.ts';
 import {
@@ -15,7 +14,7 @@ import {
   StunDecodeError,
   StunMethod,
 } from '../stun/index.ts';
-import { type Clock, systemClock } from '../util/index.ts';
+import { type Clock, randomBytes, systemClock } from '../util/index.ts';
 import {
   addressKey,
   FoundationAllocator,
@@ -104,7 +103,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.#ownsTransport = !options.transport;
     this.#transport = options.transport ?? new NodeIceTransport();
     this.#role = options.role ?? 'controlling';
-    this.#tieBreaker = options.tieBreaker ?? randomBytes(8).readBigUInt64BE();
+    this.#tieBreaker = options.tieBreaker ?? new DataView(randomBytes(8).buffer).getBigUint64(0);
     this.#local = options.localParameters ?? generateIceParameters();
     this.#taMs = options.taMs ?? 50;
     this.#router = new StunRouter(this.clock);

@@ -1,8 +1,7 @@
 /** The agent's options, events and states. */
-import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import type { IceCandidate } from '../sdp/index.ts';
-import type { Clock } from '../util/index.ts';
+import { type Clock, randomBytes } from '../util/index.ts';
 import type { IceCandidateError } from './candidate.ts';
 import type { CandidatePair } from './checklist.ts';
 import type { IceAgentCounters, IceParameters } from './checks.ts';

@@ -70,11 +70,13 @@ export interface IceTransport {
 
 class NodeIceSocket implements IceSocket {
   #handler: IceDatagramHandler | undefined;
+  #closed = false;
 
   constructor(
     readonly socket: Socket,
     readonly address: string,
     readonly port: number,
+    readonly onClose: (socket: NodeIceSocket) => void,
   ) {
     socket.on('message', (message, info) => {
       this.#handler?.(new Uint8Array(message.buffer, message.byteOffset, message.byteLength), {
@@ -97,12 +99,35 @@ class NodeIceSocket implements IceSocket {
   }
 
   close(): void {
-    try {
-      this.socket.close();
-    } catch {
-      // Already closed.
+    // Both the gatherer and the transport close sockets; dgram throws (an error with a stack trace) on a
+    // second close, so only the first one reaches it.
+    if (this.#closed) return;
+    this.#closed = true;
+    this.socket.close();
+    this.onClose(this);
+  }
+}
+
+/**
+ * node:os reads the interfaces with a netlink dump of ~50 µs, a noticeable part of a loopback connection's
+ * setup; connections made within a second of each other share one reading, and an interface that comes or
+ * goes is seen by gatherings (and ICE restarts) that start a second later.
+ */
+const INTERFACES_MAX_AGE_MS = 1000;
+let interfacesRead: { at: number; addresses: readonly IceInterfaceAddress[] } | undefined;
+
+function localInterfaces(now: number): readonly IceInterfaceAddress[] {
+  if (interfacesRead && now - interfacesRead.at < INTERFACES_MAX_AGE_MS) return interfacesRead.addresses;
+  const addresses: IceInterfaceAddress[] = [];
+  for (const infos of Object.values(networkInterfaces())) {
+    for (const info of infos ?? []) {
+      // IPv6 link-local addresses need a zone index on every send; like browsers, leave them out.
+      if (info.family === 'IPv6' && /^fe[89ab]/i.test(info.address)) continue;
+      addresses.push({ address: info.address, family: info.family, internal: info.internal });
     }
   }
+  interfacesRead = { at: now, addresses };
+  return addresses;
 }
 
 export interface NodeIceTransportOptions {
@@ -122,15 +147,7 @@ export class NodeIceTransport implements IceTransport {
   }
 
   interfaces(): IceInterfaceAddress[] {
-    const found: IceInterfaceAddress[] = [];
-    for (const addresses of Object.values(networkInterfaces())) {
-      for (const info of addresses ?? []) {
-        // IPv6 link-local addresses need a zone index on every send; like browsers, leave them out.
-        if (info.family === 'IPv6' && /^fe[89ab]/i.test(info.address)) continue;
-        found.push({ address: info.address, family: info.family, internal: info.internal });
-      }
-    }
-    return found;
+    return [...localInterfaces(Date.now())];
   }
 
   bind(address: string): Promise<IceSocket> {
@@ -145,7 +162,9 @@ export class NodeIceTransport implements IceTransport {
       socket.once('error', reject);
       socket.bind({ address, port: 0 }, () => {
         socket.off('error', reject);
-        const wrapped = new NodeIceSocket(socket, address, socket.address().port);
+        const wrapped = new NodeIceSocket(socket, address, socket.address().port, (closed) =>
+          this.#sockets.delete(closed),
+        );
         this.#sockets.add(wrapped);
         resolve(wrapped);
       });
@@ -166,8 +185,7 @@ export class NodeIceTransport implements IceTransport {
   }
 
   close(): void {
-    for (const socket of this.#sockets) socket.close();
-    this.#sockets.clear();
+    for (const socket of [...this.#sockets]) socket.close();
     this.#mdns?.close();
   }
 }

@@ -2,7 +2,11 @@
  * W3C WebRTC §4.9 RTCCertificate and RTCPeerConnection.generateCertificate (§4.10): the DTLS identity
  * of a connection, made by src/dtls (ECDSA P-256 by default, RSA 2048 on request).
  */
-import { type DtlsCertificate, generateCertificate as generateDtlsCertificate } from '../dtls/index.ts';
+import {
+  type DtlsCertificate,
+  generateCertificateInBackground,
+  generateCertificate as generateDtlsCertificate,
+} from '../dtls/index.ts';
 
 /** W3C §5.5.1 RTCDtlsFingerprint. */
 export interface RTCDtlsFingerprint {
@@ -67,6 +71,68 @@ export function generateRtcCertificate(algorithm: KeygenAlgorithm): RTCCertifica
     return new RTCCertificate(generateDtlsCertificate({ keyType: 'rsa', lifetimeMs }));
   }
   throw notSupported(`key algorithm ${params.name} is not supported`);
+}
+
+export interface CertificateReserveOptions {
+  generate(): DtlsCertificate;
+  generateInBackground(): Promise<DtlsCertificate>;
+  /** How many certificates to keep made ahead. */
+  spares: number;
+  /** A spare made longer ago than this is dropped: its validity period has started to run out. */
+  maxAgeMs: number;
+}
+
+/**
+ * The certificates of connections whose configuration brings none. Every connection still gets a key of its
+ * own, but it is made ahead: spares wait, generated one at a time on libuv's thread pool, so that
+ * `new RTCPeerConnection()` does not spend the ~150 µs of a P-256 key and signature on its event loop.
+ */
+export class CertificateReserve {
+  readonly #options: CertificateReserveOptions;
+  readonly #spares: { certificate: DtlsCertificate; madeAt: number }[] = [];
+  #refilling = false;
+
+  constructor(options: CertificateReserveOptions) {
+    this.#options = options;
+  }
+
+  take(now: number): DtlsCertificate {
+    let spare = this.#spares.shift();
+    while (spare && now - spare.madeAt > this.#options.maxAgeMs) spare = this.#spares.shift();
+    this.#refill();
+    return spare ? spare.certificate : this.#options.generate();
+  }
+
+  #refill(): void {
+    if (this.#refilling || this.#spares.length >= this.#options.spares) return;
+    this.#refilling = true;
+    this.#options.generateInBackground().then(
+      (certificate) => {
+        this.#refilling = false;
+        this.#spares.push({ certificate, madeAt: Date.now() });
+        this.#refill();
+      },
+      // Nothing to keep: the next take() generates on the event loop, where a real error surfaces.
+      () => {
+        this.#refilling = false;
+      },
+    );
+  }
+}
+
+const HOUR_MS = 3_600_000;
+
+const defaultCertificates = new CertificateReserve({
+  generate: () => generateDtlsCertificate({ keyType: 'ecdsa' }),
+  generateInBackground: () => generateCertificateInBackground({ keyType: 'ecdsa' }),
+  // Two: a process that connects to itself (tests, benchmarks) creates its connections in pairs.
+  spares: 2,
+  maxAgeMs: HOUR_MS,
+});
+
+/** W3C §4.4.1.1 step 5: the certificate generated for a connection configured without one. */
+export function defaultRtcCertificate(now: number): RTCCertificate {
+  return new RTCCertificate(defaultCertificates.take(now));
 }
 
 export function notSupported(message: string): DOMException {

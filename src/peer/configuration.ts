@@ -4,7 +4,7 @@
  */
 import { type IceAgentOptions, type IceTransport, parseIceServerUrl } from '../ice/index.ts';
 import type { Clock } from '../util/index.ts';
-import { dtlsCertificateOf, generateRtcCertificate, RTCCertificate } from './certificate.ts';
+import { defaultRtcCertificate, dtlsCertificateOf, RTCCertificate } from './certificate.ts';
 
 export type RTCIceTransportPolicy = 'relay' | 'all';
 export type RTCBundlePolicy = 'balanced' | 'max-compat' | 'max-bundle';
@@ -64,8 +64,7 @@ export function resolveConfiguration(
     if (!(certificate instanceof RTCCertificate)) throw new TypeError('certificates must be RTCCertificates');
     if (certificate.expires <= now) throw new DOMException('certificate has expired', 'InvalidAccessError');
   }
-  if (certificates.length === 0)
-    certificates = [generateRtcCertificate({ name: 'ECDSA', namedCurve: 'P-256' })];
+  if (certificates.length === 0) certificates = [defaultRtcCertificate(now)];
   return {
     iceServers,
     iceTransportPolicy,

@@ -3,11 +3,11 @@
  * state machine, one bundled data section carried by ICE, DTLS and SCTP (transports.ts), the operations
  * chain, negotiation-needed, configuration, states and events. Media is the next part of Dyad.
  */
-import { randomBytes } from 'node:crypto';
 import type { RTCDataChannel, RTCDataChannelInit } from '../datachannel/index.ts';
 import { RTCError } from '../datachannel/index.ts';
 import { generateIceParameters, type IceParameters } from '../ice/index.ts';
 import type { IceCandidate } from '../sdp/index.ts';
+import { randomBytes } from '../util/index.ts';
 import { candidateObject, checkCandidateInit, resolveRemoteCandidate } from './candidates.ts';
 import {
   generateRtcCertificate,
@@ -102,7 +102,7 @@ export class RTCPeerConnection extends EventTarget {
   /** W3C §4.4.1.1 [[LocalIceCredentialsToReplace]], set by restartIce(). */
   #credentialsToReplace: IceParameters | undefined;
   #restartCredentials: IceParameters | undefined;
-  readonly #sessionId = (randomBytes(8).readBigUInt64BE() >> 2n).toString();
+  readonly #sessionId = (new DataView(randomBytes(8).buffer).getBigUint64(0) >> 2n).toString();
   #sessionVersion = 1;
   #localCandidates: IceCandidate[] = [];
   #endOfCandidates = false;

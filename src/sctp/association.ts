@@ -1,5 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
-import { type Clock, systemClock, TruncatedInputError } from '../util/index.ts';
+import { type Clock, randomUint32, systemClock, TruncatedInputError } from '../util/index.ts';
 import { type DecodedChunk, isUnknownChunk } from './chunks/codec.ts';
 import {
   type AbortChunk,
@@ -69,9 +68,8 @@ export class SctpAssociation {
     this.#options = resolved;
     this.#local = {
       // RFC 9260 §5.3.1: tags and initial TSN are random; a tag is never zero.
-      tag: randomInt(1, 0x1_0000_0000),
-      initialTsn:
-        options.initialTsn === undefined ? randomBytes(4).readUInt32BE(0) : options.initialTsn >>> 0,
+      tag: nonZeroRandomTag(),
+      initialTsn: options.initialTsn === undefined ? randomUint32() : options.initialTsn >>> 0,
       receiveWindow: resolved.receiveWindow,
       streams: resolved.streams,
       interleaving: resolved.interleaving,
@@ -544,4 +542,10 @@ export class SctpAssociation {
     this.#data?.dispose();
     this.handlers.onClose?.(error);
   }
+}
+
+function nonZeroRandomTag(): number {
+  let tag = randomUint32();
+  while (tag === 0) tag = randomUint32();
+  return tag;
 }

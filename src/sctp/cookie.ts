@@ -1,5 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ByteReader, ByteWriter, TruncatedInputError } from '../util/index.ts';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ByteReader, ByteWriter, randomBytes, TruncatedInputError } from '../util/index.ts';
 
 /**
  * The State Cookie of RFC 9260 §5.1.3: everything needed to build the association (TCB) when the peer

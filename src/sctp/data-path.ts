@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import type { Clock } from '../util/index.ts';
+import { type Clock, randomBytes } from '../util/index.ts';
 import { chunkLength } from './chunks/codec.ts';
 import {
   type Chunk,

@@ -7,7 +7,6 @@ import {
   type JoinMode,
   type RelayedMessage,
   roomCapacity,
-  type ServerMessage,
   SignalingError,
   type SignalingErrorDefinition,
   SignalingNotification,

@@ -4,9 +4,9 @@
  * attributes without touching this file. MESSAGE-INTEGRITY, MESSAGE-INTEGRITY-SHA256 and FINGERPRINT are
  * computed here, at encode time, because they cover the bytes before them.
  */
-import { createHmac, randomFillSync } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { ByteReader, TruncatedInputError } from '../util/index.ts';
+import { ByteReader, randomBytes, TruncatedInputError } from '../util/index.ts';
 import {
   FINGERPRINT_XOR,
   HEADER_LENGTH,
@@ -64,7 +64,7 @@ export function decodeMessageType(type: number): { method: number; class: StunCl
 }
 
 export function newTransactionId(): Uint8Array {
-  return randomFillSync(new Uint8Array(TRANSACTION_ID_LENGTH));
+  return randomBytes(TRANSACTION_ID_LENGTH);
 }
 
 export function createStunMessage(

@@ -3,7 +3,6 @@
  * clients with a ClientConnection to answer on, and it opens relay sockets through an injected allocator.
  * Time comes from an injected Clock, so lifetimes are tested in virtual time.
  */
-import { randomBytes } from 'node:crypto';
 import {
   addAttribute,
   createStunMessage,
@@ -26,6 +25,7 @@ import {
   verifyMessageIntegrity,
   verifyMessageIntegritySha256,
 } from '../stun/index.ts';
+import { randomBytes } from '../util/index.ts';
 import { type Allocation, type ClientConnection, peerKey } from './allocation.ts';
 import { DATA, XOR_PEER_ADDRESS } from './attributes.ts';
 import { ChannelDataError, decodeChannelData, encodeChannelData } from './channel-data.ts';

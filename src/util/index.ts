@@ -1,5 +1,6 @@
 export { ByteReader, ByteWriter, TruncatedInputError } from './bytes.ts';
 export { type Clock, SystemClock, systemClock, type TimerHandle, VirtualClock } from './clock.ts';
+export { randomBytes, randomUint32 } from './random.ts';
 export { seededRandom } from './seeded-random.ts';
 export {
   type DatagramHandler,
