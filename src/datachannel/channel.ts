@@ -49,6 +49,16 @@ export interface ChannelInternals {
   closed(error?: RTCError): void;
   /** DCEP ACK received: unordered sending may begin (RFC 8832 §6). */
   acknowledged: boolean;
+  /** Messages and payload bytes given to send() and delivered (to events or `readable`), for getStats. */
+  readonly counters: Readonly<ChannelCounters>;
+}
+
+/** webrtc-stats §7.9 (RTCDataChannelStats): payload only, without DCEP, SCTP or DTLS headers. */
+export interface ChannelCounters {
+  messagesSent: number;
+  bytesSent: number;
+  messagesReceived: number;
+  bytesReceived: number;
 }
 
 type Handler = ((this: RTCDataChannel, event: Event) => unknown) | null;
@@ -75,6 +85,12 @@ export class RTCDataChannel extends EventTarget {
   #readable: ChannelReadable | undefined;
   #writable: WritableStream<DataChannelPayload> | undefined;
   #drainWaiters: Array<{ below: number; resolve: () => void }> = [];
+  readonly #counters: ChannelCounters = {
+    messagesSent: 0,
+    bytesSent: 0,
+    messagesReceived: 0,
+    bytesReceived: 0,
+  };
   readonly [internals]: ChannelInternals;
 
   /** @internal Channels come from RTCPeerConnection.createDataChannel or the `datachannel` event. */
@@ -111,6 +127,7 @@ export class RTCDataChannel extends EventTarget {
       },
       closed: (error) => this.#closed(error),
       acknowledged: this.negotiated,
+      counters: this.#counters,
     };
   }
 
@@ -211,6 +228,7 @@ export class RTCDataChannel extends EventTarget {
     if (typeof Blob !== 'undefined' && data instanceof Blob) {
       if (data.size > maxMessageSize)
         throw new TypeError(`message of ${data.size} bytes exceeds ${maxMessageSize}`);
+      this.#countSent(data.size);
       this.#sendLater(data.size, () => data.arrayBuffer().then((buffer) => new Uint8Array(buffer)), false);
       return;
     }
@@ -233,12 +251,18 @@ export class RTCDataChannel extends EventTarget {
     // messages under 4 KiB into slices of its shared pool rather than an ArrayBuffer each: allocating those
     // was ~7% of the CPU of sending 100-byte messages (bench/datachannel, small).
     if (!isString) bytes = Buffer.from(bytes);
+    this.#countSent(bytes.length);
     if (this.#sendChain) {
       const copy = bytes;
       this.#sendLater(copy.length, async () => copy, isString);
       return;
     }
     this.#sendBytes(bytes, isString);
+  }
+
+  #countSent(bytes: number): void {
+    this.#counters.messagesSent++;
+    this.#counters.bytesSent += bytes;
   }
 
   /** Sends after the Blob reads queued before, keeping the order of send() calls. */
@@ -307,11 +331,12 @@ export class RTCDataChannel extends EventTarget {
     let value: string | Uint8Array;
     switch (ppid) {
       case Ppid.STRING:
-        value = this.#joinPartial(data, true);
+      case Ppid.BINARY: {
+        const whole = this.#joinPartial(data);
+        this.#counters.bytesReceived += whole.length;
+        value = ppid === Ppid.STRING ? decoder.decode(whole) : whole;
         break;
-      case Ppid.BINARY:
-        value = this.#joinPartial(data, false);
-        break;
+      }
       case Ppid.STRING_EMPTY:
         value = '';
         break;
@@ -326,6 +351,7 @@ export class RTCDataChannel extends EventTarget {
       default:
         return;
     }
+    this.#counters.messagesReceived++;
     if (this.#readable) {
       this.#readable.push(value, typeof value === 'string' ? value.length : value.byteLength);
       return;
@@ -337,7 +363,7 @@ export class RTCDataChannel extends EventTarget {
     this.dispatchEvent(new MessageEvent('message', { data: eventData }));
   }
 
-  #joinPartial(data: Uint8Array, asString: boolean): string | Uint8Array {
+  #joinPartial(data: Uint8Array): Uint8Array {
     let whole = data;
     if (this.#partial.length > 0) {
       const pieces = [...this.#partial, data];
@@ -349,7 +375,7 @@ export class RTCDataChannel extends EventTarget {
         offset += piece.length;
       }
     }
-    return asString ? decoder.decode(whole) : whole;
+    return whole;
   }
 
   #bufferedAmountChanged(amount: number): void {

@@ -4,6 +4,7 @@
  */
 export {
   type BinaryType,
+  type ChannelCounters,
   type DataChannelPayload,
   RTCDataChannel,
   type RTCDataChannelInit,

@@ -2,6 +2,7 @@ import { type SctpAssociation, SctpAssociationError, type SendOptions } from '..
 import { TruncatedInputError } from '../util/index.ts';
 import {
   type ChannelBackend,
+  type ChannelCounters,
   internals,
   RTCDataChannel,
   type RTCDataChannelInit,
@@ -107,6 +108,11 @@ export class DataChannelTransport {
 
   get channels(): RTCDataChannel[] {
     return [...this.#channels.values(), ...this.#waitingForId];
+  }
+
+  /** The messages and bytes a channel of this transport sent and received, for getStats. */
+  counters(channel: RTCDataChannel): Readonly<ChannelCounters> {
+    return channel[internals].counters;
   }
 
   /** W3C WebRTC §6.1 createDataChannel, with its argument checks. */

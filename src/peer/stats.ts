@@ -13,16 +13,6 @@ export type RTCStats = { id: string; type: string; timestamp: number } & Record<
 type StatsEntry = { id: string; type: string } & Record<string, unknown>;
 export class RTCStatsReport extends Map<string, RTCStats> {}
 
-/** Messages and bytes a data channel carried (webrtc-stats §7.9). */
-export interface ChannelCounters {
-  messagesSent: number;
-  bytesSent: number;
-  messagesReceived: number;
-  bytesReceived: number;
-}
-
-const channelCounters = new WeakMap<RTCDataChannel, ChannelCounters>();
-
 /** The connection's live channels, with the counts of webrtc-stats §7.2 (RTCPeerConnectionStats). */
 export class ChannelTracker {
   readonly live = new Set<RTCDataChannel>();
@@ -31,7 +21,6 @@ export class ChannelTracker {
 
   track(channel: RTCDataChannel): void {
     this.live.add(channel);
-    countChannel(channel);
     if (channel.readyState === 'open') this.opened++;
     else channel.addEventListener('open', () => this.opened++, { once: true });
     channel.addEventListener(
@@ -43,30 +32,6 @@ export class ChannelTracker {
       { once: true },
     );
   }
-}
-
-/** Counts a channel's messages: send() is wrapped on the instance, received ones counted by a listener. */
-function countChannel(channel: RTCDataChannel): void {
-  const counters: ChannelCounters = { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0 };
-  channelCounters.set(channel, counters);
-  const send = channel.send.bind(channel);
-  channel.send = (data) => {
-    send(data);
-    counters.messagesSent++;
-    counters.bytesSent += payloadSize(data);
-  };
-  channel.addEventListener('message', (event) => {
-    counters.messagesReceived++;
-    counters.bytesReceived += payloadSize((event as MessageEvent).data);
-  });
-}
-
-function payloadSize(data: unknown): number {
-  if (typeof data === 'string') return Buffer.byteLength(data);
-  if (data instanceof ArrayBuffer) return data.byteLength;
-  if (ArrayBuffer.isView(data)) return data.byteLength;
-  if (data instanceof Blob) return data.size;
-  return 0;
 }
 
 export interface StatsSource {
@@ -149,12 +114,7 @@ export function collectStats(
       protocol: channel.protocol,
       ...(channel.id !== null && { dataChannelIdentifier: channel.id }),
       state: channel.readyState,
-      ...(channelCounters.get(channel) ?? {
-        messagesSent: 0,
-        bytesSent: 0,
-        messagesReceived: 0,
-        bytesReceived: 0,
-      }),
+      ...source.stack.channels?.counters(channel),
     });
   }
   return report;

@@ -82,6 +82,8 @@ test('a data channel opens and carries strings and binary both ways', { timeout:
   const channelStats = [...stats.values()].find((entry) => entry.type === 'data-channel');
   assert.equal(channelStats?.messagesSent, 3);
   assert.equal(channelStats?.messagesReceived, 2);
+  assert.equal(channelStats?.bytesSent, 'hello'.length + 3, 'payload bytes only: the empty message has none');
+  assert.equal(channelStats?.bytesReceived, 'back'.length + 70_000);
   const transport = stats.get('T01');
   assert.equal(transport?.dtlsState, 'connected');
   assert.ok((transport?.bytesReceived as number) > 70_000);
