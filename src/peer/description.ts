@@ -142,6 +142,23 @@ export interface RemoteDescription {
 }
 
 /**
+ * RFC 9429 §5.11: the peer's DTLS fingerprint may change only together with an ICE restart (new ICE
+ * credentials), which is when a new DTLS association can start; in any other renegotiation a changed
+ * fingerprint is refused (InvalidAccessError, as browsers do).
+ */
+export function changesFingerprintWithoutIceRestart(
+  previous: RemoteDataSection | undefined,
+  next: RemoteDataSection | undefined,
+): boolean {
+  if (!previous || !next || previous.usernameFragment !== next.usernameFragment) return false;
+  const key = (fingerprint: { algorithm: string; value: string }) =>
+    `${fingerprint.algorithm.toLowerCase()} ${fingerprint.value.toUpperCase()}`;
+  const before = new Set(previous.fingerprints.map(key));
+  const after = new Set(next.fingerprints.map(key));
+  return before.size !== after.size || [...after].some((fingerprint) => !before.has(fingerprint));
+}
+
+/**
  * Reads a remote description. SDP syntax errors become RTCError-like `OperationError`s through the caller
  * (`SdpParseError`); content the data section needs but lacks is an InvalidAccessError (W3C §4.4.1.6).
  */

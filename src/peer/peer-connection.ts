@@ -24,7 +24,12 @@ import {
   resolveConfiguration,
   updateConfiguration,
 } from './configuration.ts';
-import { isSdpParseError, type RemoteDescription, readRemoteDescription } from './description.ts';
+import {
+  changesFingerprintWithoutIceRestart,
+  isSdpParseError,
+  type RemoteDescription,
+  readRemoteDescription,
+} from './description.ts';
 import { RTCDataChannelEvent, RTCPeerConnectionIceErrorEvent, RTCPeerConnectionIceEvent } from './events.ts';
 import {
   type AppliedRemoteDescription,
@@ -314,6 +319,8 @@ export class RTCPeerConnection extends EventTarget {
         if (!isSdpParseError(error)) throw error;
         throw new RTCError({ errorDetail: 'sdp-syntax-error', sdpLineNumber: error.line }, error.message);
       }
+      if (changesFingerprintWithoutIceRestart(this.#currentRemote?.remote.data, remote.data))
+        throw new DOMException('the DTLS fingerprint changed without an ICE restart', 'InvalidAccessError');
       if (needsImplicitRollback(this.#signalingState, 'remote', type)) {
         this.#pendingLocal = undefined;
         this.#setSignalingState('stable');

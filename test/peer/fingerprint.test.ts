@@ -1,6 +1,8 @@
 /**
  * RFC 8827 §6.5: the DTLS peer must present the certificate its SDP fingerprint names. A description with
  * another fingerprint makes the handshake fail: the connection goes to failed and no channel opens.
+ * RFC 9429 §5.11: once connected, the fingerprint may change only with an ICE restart; a renegotiation
+ * without one that changes it is refused and leaves the connection as it was.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -87,5 +89,36 @@ test('a renegotiation with the same fingerprint keeps the association and its ch
   await renegotiate(a, b);
   await peers.runUntil(() => a.iceConnectionState === 'connected', 60_000);
   assert.equal(a.sctp?.transport.state, 'connected');
+  assert.equal(channel.readyState, 'open');
+});
+
+test('a renegotiation without ICE restart that changes the fingerprint is refused, answer or offer', {
+  timeout: 30_000,
+}, async (t) => {
+  const { peers, a, b, channel } = await connectedWithChannel('kept-after-refusal');
+  t.after(() => peers.close());
+  const isInvalidAccess = (error: unknown) =>
+    error instanceof DOMException && error.name === 'InvalidAccessError';
+  // An answer that changes b's fingerprint, the ICE credentials unchanged.
+  await a.setLocalDescription();
+  await b.setRemoteDescription(a.localDescription!);
+  await b.setLocalDescription();
+  await assert.rejects(
+    a.setRemoteDescription({ type: 'answer', sdp: forgeFingerprint(b.localDescription!.sdp, 'CD') }),
+    isInvalidAccess,
+  );
+  assert.equal(a.signalingState, 'have-local-offer', 'the refused answer changed nothing');
+  await a.setRemoteDescription(b.localDescription!);
+  // A re-offer from a that changes a's fingerprint, the ICE credentials unchanged.
+  await a.setLocalDescription();
+  await assert.rejects(
+    b.setRemoteDescription({ type: 'offer', sdp: forgeFingerprint(a.localDescription!.sdp, 'EF') }),
+    isInvalidAccess,
+  );
+  assert.equal(b.signalingState, 'stable');
+  await a.setLocalDescription({ type: 'rollback' });
+  await peers.runUntil(() => a.iceConnectionState === 'connected', 60_000);
+  assert.equal(a.sctp?.transport.state, 'connected');
+  assert.equal(b.sctp?.transport.state, 'connected');
   assert.equal(channel.readyState, 'open');
 });
