@@ -19,6 +19,7 @@ import {
   DtlsConnection,
   DtlsRemoteAlertError,
   type Fingerprint,
+  fingerprintMatches,
 } from '../dtls/index.ts';
 import { IceAgent, type IceAgentOptions } from '../ice/index.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE, SctpAssociation, type SctpAssociationOptions } from '../sctp/index.ts';
@@ -29,7 +30,7 @@ import {
   RTCDtlsTransport,
   type RTCDtlsTransportState,
   RTCIceTransport,
-  type RTCSctpTransport,
+  RTCSctpTransport,
 } from './rtc-transports.ts';
 import type { RTCIceCandidate } from './session-description.ts';
 
@@ -134,6 +135,13 @@ export class TransportStack {
   /** Both descriptions are applied: DTLS gets its role and the peer's fingerprints, SCTP its limits. */
   negotiate(negotiated: NegotiatedTransport): void {
     if (this.#closed) return;
+    const certificate = this.dtls?.remoteCertificate;
+    // RFC 8842 §5.4 and RFC 9429 §5.11: fingerprints that no longer name the certificate of the connected
+    // peer (setRemoteDescription allows that only with an ICE restart: a new peer answered, as when an app
+    // reconnects from a new RTCPeerConnection) mean a new DTLS association, and a new SCTP association on it
+    // (RFC 8841 §9.3). The channels of the old ones close.
+    if (certificate && !fingerprintMatches(certificate, negotiated.remoteFingerprints))
+      this.#endAssociations();
     const channels = this.dataChannels();
     const association = this.association!;
     if (association.state === 'closed') {
@@ -144,8 +152,7 @@ export class TransportStack {
     association.setRemoteParameters({ maxMessageSize: negotiated.remoteMaxMessageSize });
     if (this.sctp) this.sctp.maxMessageSize = negotiated.remoteMaxMessageSize;
     if (this.dtls) {
-      // A renegotiation keeps the DTLS association. Fingerprints that no longer match the peer's certificate
-      // fail it (see DtlsConnection.setRemoteFingerprints); no new association is started for them.
+      // A renegotiation keeps the DTLS association; a handshake under way checks the new fingerprints.
       this.dtls.setRemoteFingerprints(negotiated.remoteFingerprints);
       return;
     }
@@ -171,21 +178,27 @@ export class TransportStack {
       srtpProfiles: [],
     });
     this.dtls = dtls;
+    // Events of an association that a new one replaced no longer concern the transports.
+    const current = () => this.dtls === dtls;
     dtls.on('connected', () => {
+      if (!current()) return;
       this.dtlsTransport.remoteCertificate = dtls.remoteCertificate;
       this.#setDtlsState('connected');
       // RFC 8841 §10.2: both ends may send INIT; the association survives the collision (RFC 9260 §5.2.1).
       if (this.association?.state === 'closed') this.association.connect();
     });
     dtls.on('data', (data) => {
+      if (!current()) return;
       // DTLS hands out node:crypto Buffers; a plain view keeps slice() a copy for the layers above.
       this.association?.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     });
     dtls.on('error', (error) => {
+      if (!current()) return;
       this.#setDtlsState('failed');
       this.dtlsTransport.dispatchEvent(new RTCErrorEvent('error', { error: dtlsError(error) }));
     });
     dtls.on('closed', () => {
+      if (!current()) return;
       if (this.dtlsState !== 'failed') this.#setDtlsState('closed');
       // The peer's DTLS is gone: so are its channels (W3C §6.1.1.3 closes the SCTP transport).
       this.channels?.close();
@@ -194,6 +207,23 @@ export class TransportStack {
     this.#early = [];
     this.#startDtlsWhenReady();
     for (const datagram of early) dtls.handleDatagram(datagram);
+  }
+
+  /** Ends the DTLS and SCTP associations (and so every channel) before new ones start. */
+  #endAssociations(): void {
+    const dtls = this.dtls!;
+    this.dtls = undefined;
+    this.#negotiated = undefined;
+    this.channels?.close();
+    // Its SHUTDOWN would have no DTLS to leave by: end it at once, timers included.
+    this.association?.abort('a new DTLS association replaces this one');
+    this.channels = undefined;
+    this.association = undefined;
+    dtls.close();
+    this.dtlsTransport.remoteCertificate = undefined;
+    // pc.sctp is a new RTCSctpTransport for the new association; the old one stays closed.
+    if (this.sctp) this.sctp = new RTCSctpTransport(this.dtlsTransport, this.sctp.maxMessageSize);
+    this.#setDtlsState('new');
   }
 
   #countSent(datagram: Uint8Array): void {

@@ -11,6 +11,8 @@ export interface VirtualPeers {
   network: VirtualNetwork;
   a: RTCPeerConnection;
   b: RTCPeerConnection;
+  /** Another connection on the same network and clock (no trickle wiring: its descriptions carry candidates). */
+  addPeer(address: string): RTCPeerConnection;
   /** Advances virtual time in steps, letting promises settle between them, until `done()` or the limit. */
   runUntil(done: () => boolean, limitMs?: number): Promise<void>;
   close(): void;
@@ -22,6 +24,7 @@ export function virtualPeers(link: LinkConditions = {}, seed = 7): VirtualPeers 
   network.setLinks('10.0.0.1', '10.0.0.2', link);
   const peer = (address: string) =>
     new RTCPeerConnection({}, { clock, iceTransport: new VirtualIceTransport(network, [address]) });
+  const extra: RTCPeerConnection[] = [];
   const a = peer('10.0.0.1');
   const b = peer('10.0.0.2');
   // Trickle through an in-memory signaling path.
@@ -40,6 +43,11 @@ export function virtualPeers(link: LinkConditions = {}, seed = 7): VirtualPeers 
     network,
     a,
     b,
+    addPeer(address) {
+      const added = peer(address);
+      extra.push(added);
+      return added;
+    },
     async runUntil(done, limitMs = 120_000) {
       const end = clock.now() + limitMs;
       while (!done()) {
@@ -51,6 +59,7 @@ export function virtualPeers(link: LinkConditions = {}, seed = 7): VirtualPeers 
     close() {
       a.close();
       b.close();
+      for (const added of extra) added.close();
     },
   };
 }

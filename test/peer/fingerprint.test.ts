@@ -6,7 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RTCError, RTCErrorEvent, RTCPeerConnection } from '../../src/peer/index.ts';
+import type {
+  RTCDataChannelEvent,
+  RTCError,
+  RTCErrorEvent,
+  RTCPeerConnection,
+} from '../../src/peer/index.ts';
 import { virtualPeers } from '../../src/peer/virtual-peers.ts';
 
 /** The SDP with its SHA-256 fingerprint replaced by 32 times `byte`, as someone on the signaling path might. */
@@ -64,20 +69,69 @@ async function renegotiate(
   await a.setRemoteDescription({ type: 'answer', sdp: answerSdp(b.localDescription!.sdp) });
 }
 
-test('a renegotiation whose fingerprint no longer matches the connected peer fails the transport and closes the channels', {
+/**
+ * b is gone (its app restarted); c, a new RTCPeerConnection, answers a's ICE restart. Descriptions go
+ * whole, candidates included, once gathering is complete. `answerSdp` may change c's answer on its way.
+ */
+async function handOver(
+  peers: ReturnType<typeof virtualPeers>,
+  a: RTCPeerConnection,
+  answerSdp: (sdp: string) => string = (sdp) => sdp,
+): Promise<RTCPeerConnection> {
+  peers.b.close();
+  const c = peers.addPeer('10.0.0.3');
+  a.restartIce();
+  await a.setLocalDescription();
+  await peers.runUntil(() => a.iceGatheringState === 'complete', 60_000);
+  await c.setRemoteDescription(a.localDescription!);
+  await c.setLocalDescription();
+  await peers.runUntil(() => c.iceGatheringState === 'complete', 60_000);
+  await a.setRemoteDescription({ type: 'answer', sdp: answerSdp(c.localDescription!.sdp) });
+  return c;
+}
+
+test('a new peer answering an ICE restart gets a new DTLS and SCTP association; the old channels close', {
   timeout: 30_000,
 }, async (t) => {
-  const { peers, a, b, channel } = await connectedWithChannel('open-then-cut');
+  const { peers, a, channel } = await connectedWithChannel('before-handover');
+  t.after(() => peers.close());
+  const oldSctp = a.sctp;
+  const closed = new Promise((resolve) => channel.addEventListener('close', resolve));
+  const c = await handOver(peers, a);
+  await closed;
+  assert.equal(oldSctp?.state, 'closed');
+  assert.notEqual(a.sctp, oldSctp, 'pc.sctp is the transport of the new association');
+  const fresh = a.createDataChannel('after-handover');
+  const received = new Promise<string>((resolve) =>
+    c.addEventListener('datachannel', (event) => {
+      const remote = (event as RTCDataChannelEvent).channel;
+      remote.addEventListener('message', (message) => resolve((message as MessageEvent).data));
+    }),
+  );
+  await peers.runUntil(() => fresh.readyState === 'open', 60_000);
+  fresh.send('hello, c');
+  let text: string | undefined;
+  void received.then((value) => {
+    text = value;
+  });
+  await peers.runUntil(() => text !== undefined, 60_000);
+  assert.equal(text, 'hello, c');
+  assert.equal(a.connectionState, 'connected');
+  assert.equal(a.sctp?.transport.state, 'connected');
+});
+
+test('the new association fails when the new peer presents another certificate than its fingerprint names', {
+  timeout: 30_000,
+}, async (t) => {
+  const { peers, a, channel } = await connectedWithChannel('open-then-cut');
   t.after(() => peers.close());
   const errors: RTCError[] = [];
   a.sctp!.transport.addEventListener('error', (event) => errors.push((event as RTCErrorEvent).error));
-  const closed = new Promise((resolve) => channel.addEventListener('close', resolve));
-  // The answer names another certificate than the one b's DTLS presented.
-  await renegotiate(a, b, (sdp) => forgeFingerprint(sdp, 'CD'));
+  // Someone on the signaling path swapped c's fingerprint.
+  await handOver(peers, a, (sdp) => forgeFingerprint(sdp, 'CD'));
+  await peers.runUntil(() => a.connectionState === 'failed', 60_000);
   assert.equal(a.sctp?.transport.state, 'failed');
   assert.equal(errors[0]?.errorDetail, 'fingerprint-failure');
-  await peers.runUntil(() => a.connectionState === 'failed', 60_000);
-  await closed;
   assert.equal(channel.readyState, 'closed');
 });
 
