@@ -136,10 +136,10 @@ export class TransportStack {
   negotiate(negotiated: NegotiatedTransport): void {
     if (this.#closed) return;
     const certificate = this.dtls?.remoteCertificate;
-    // RFC 8842 §5.4 and RFC 9429 §5.11: fingerprints that no longer name the certificate of the connected
-    // peer (setRemoteDescription allows that only with an ICE restart: a new peer answered, as when an app
+    // RFC 8842 and RFC 9429 §5.11: fingerprints that no longer name the certificate of the connected peer
+    // (setRemoteDescription allows that only with an ICE restart: a new peer answered, as when an app
     // reconnects from a new RTCPeerConnection) mean a new DTLS association, and a new SCTP association on it
-    // (RFC 8841 §9.3). The channels of the old ones close.
+    // (RFC 8841: SCTP runs over one DTLS association). The channels of the old ones close.
     if (certificate && !fingerprintMatches(certificate, negotiated.remoteFingerprints))
       this.#endAssociations();
     const channels = this.dataChannels();
