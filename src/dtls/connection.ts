@@ -14,12 +14,7 @@ import {
   decodeAlert,
   encodeAlert,
 } from './alert.ts';
-import {
-  type DtlsCertificate,
-  type Fingerprint,
-  fingerprintMatches,
-  generateCertificate,
-} from './certificate.ts';
+import { type DtlsCertificate, type Fingerprint, generateCertificate } from './certificate.ts';
 import { type CipherSuite, defaultCipherSuites } from './ciphersuites.ts';
 import { ClientHandshake } from './client.ts';
 import { DtlsError, DtlsTimeoutError } from './errors.ts';
@@ -187,21 +182,12 @@ export class DtlsConnection extends TypedEvents<DtlsConnectionEvents> {
   }
 
   /**
-   * New fingerprints from a later description. The certificate the peer already presented must match
-   * them too (RFC 8827 §6.5): otherwise the description names another peer than the one this association
-   * talks to, and the association fails with bad_certificate rather than go on with that peer.
+   * The fingerprints the peer's certificate must match, for a handshake that has not checked it yet. What a
+   * change means once connected (RFC 8827 §6.5: another peer) is for the owner to decide: the peer layer
+   * starts a new association (src/peer/transports.ts).
    */
   setRemoteFingerprints(fingerprints: readonly Fingerprint[]): void {
     this.#remoteFingerprints = [...fingerprints];
-    const certificate = this.remoteCertificate;
-    if (this.#state !== 'connected' || !certificate || fingerprintMatches(certificate, fingerprints)) return;
-    this.#fail(
-      new DtlsAlertError(
-        AlertDescription.bad_certificate,
-        'the peer certificate does not match the fingerprint of the new remote description',
-      ),
-      AlertDescription.bad_certificate,
-    );
   }
 
   /** Starts the handshake: the client sends its first flight, the server waits for one. */
