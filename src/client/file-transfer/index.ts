@@ -1,8 +1,10 @@
+export { numberedFileName, safeFileName } from './file-name.ts';
 export { StreamingSha256, sha256Hex } from './hashing.ts';
 export {
   type AcceptMessage,
   type ChunkFrame,
   type ControlMessage,
+  checkOfferSize,
   chunkCount,
   chunkLength,
   DEFAULT_CHUNK_SIZE,
@@ -17,9 +19,13 @@ export {
   type FileDescription,
   type FileTransferErrorCode,
   FileTransferProtocolError,
+  MAX_CONTROL_MESSAGE_LENGTH,
+  MAX_FILES_PER_OFFER,
+  MAX_NAME_LENGTH,
+  MAX_OFFERED_NAME_LENGTH,
   negotiateVersion,
   type OfferMessage,
-  sanitizeFileName,
+  OfferTooLargeError,
 } from './protocol.ts';
 export {
   FileReceiver,

@@ -20,12 +20,28 @@ export const DEFAULT_CHUNK_SIZE = 128 * 1024;
 export const MAX_CHUNK_SIZE = 256 * 1024 - CHUNK_HEADER_LENGTH;
 export const MIN_CHUNK_SIZE = 1024;
 export const MAX_FILES_PER_OFFER = 1000;
+/**
+ * The longest name a receiver saves, in UTF-8 bytes: what ext4 and most Unix file systems allow, and never
+ * more than NTFS's 255 UTF-16 units (safeFileName cuts longer ones).
+ */
 export const MAX_NAME_LENGTH = 255;
-/** A control message is small; anything larger is hostile. */
+/**
+ * The longest name an offer may carry, in UTF-16 units (JavaScript string length). Generous, so that any
+ * name a file system can hold travels as it is (255 UTF-16 units on NTFS, 255 bytes on ext4): the receiver
+ * shortens it, the sender does not have to.
+ */
+export const MAX_OFFERED_NAME_LENGTH = MAX_NAME_LENGTH * 4;
+/** The longest MIME type an offer may carry, in UTF-16 units; it is only a hint. */
+export const MAX_TYPE_LENGTH = 255;
+/**
+ * The largest control message, in UTF-8 bytes of its JSON text: what a data channel carries and what
+ * current browsers accept in one message (`a=max-message-size:262144`, RFC 8841 §6). Anything larger is
+ * hostile.
+ */
 export const MAX_CONTROL_MESSAGE_LENGTH = 256 * 1024;
 
 export class FileTransferProtocolError extends Error {
-  override readonly name = 'FileTransferProtocolError';
+  override readonly name: string = 'FileTransferProtocolError';
   constructor(
     readonly code: FileTransferErrorCode,
     message: string,
@@ -41,7 +57,26 @@ export type FileTransferErrorCode =
   | 'bad_resume'
   | 'hash_mismatch'
   | 'write_failed'
-  | 'cancelled';
+  | 'cancelled'
+  | 'offer_too_large';
+
+/**
+ * The sender refuses an offer the receiver would reject (too many files, a name too long, more bytes than
+ * one control message may have) before sending anything, with a sentence a person can act on.
+ */
+export class OfferTooLargeError extends FileTransferProtocolError {
+  override readonly name = 'OfferTooLargeError';
+  constructor(
+    message: string,
+    readonly fileCount: number,
+    /** UTF-8 bytes of the offer's JSON text. */
+    readonly encodedBytes: number,
+    /** The byte limit it was checked against. */
+    readonly maxBytes: number,
+  ) {
+    super('offer_too_large', message);
+  }
+}
 
 export interface FileDescription {
   /** Position in the offer, 0-based; chunk frames name files by this index. */
@@ -163,10 +198,32 @@ export function encodeControlMessage(message: ControlMessage): string {
   return JSON.stringify(message);
 }
 
+/** UTF-8 length of `text` in bytes (what a data channel sends), without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3; // the rest of the BMP; a lone surrogate is sent as U+FFFD, also 3 bytes
+  }
+  return bytes;
+}
+
 /** Parses and validates one JSON control frame. */
 export function decodeControlMessage(text: string): ControlMessage {
-  if (text.length > MAX_CONTROL_MESSAGE_LENGTH) {
-    throw new FileTransferProtocolError('malformed', `control message of ${text.length} characters`);
+  // A UTF-16 unit is never more than 3 UTF-8 bytes nor fewer than 1: count only when it can matter.
+  const overLimit =
+    text.length > MAX_CONTROL_MESSAGE_LENGTH ||
+    (text.length * 3 > MAX_CONTROL_MESSAGE_LENGTH && utf8Length(text) > MAX_CONTROL_MESSAGE_LENGTH);
+  if (overLimit) {
+    throw new FileTransferProtocolError(
+      'malformed',
+      `control message over ${MAX_CONTROL_MESSAGE_LENGTH} bytes`,
+    );
   }
   let value: unknown;
   try {
@@ -257,23 +314,54 @@ export function negotiateVersion(ours: readonly number[], theirs: readonly numbe
 }
 
 /**
- * Makes a received file name safe to show and to save: path separators, control characters and names that
- * mean a directory are replaced, so a hostile sender cannot write outside the folder the person chose.
+ * Checks an offer against the limits decodeControlMessage enforces, so that a sender never sends one the
+ * receiver must reject, and returns its exact size: UTF-8 bytes of the JSON text that goes on the wire.
+ * `maxBytes` lowers the limit for a remote peer that takes smaller messages
+ * (RTCSctpTransport.maxMessageSize).
  */
-export function sanitizeFileName(name: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point.
-  const cleaned = name.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_').trim();
-  if (cleaned === '' || cleaned === '.' || cleaned === '..') return 'file';
-  return cleaned.slice(0, MAX_NAME_LENGTH);
+export function checkOfferSize(offer: OfferMessage, maxBytes = MAX_CONTROL_MESSAGE_LENGTH): number {
+  const limit = Math.min(maxBytes, MAX_CONTROL_MESSAGE_LENGTH);
+  const count = offer.files.length;
+  const bytes = utf8Length(encodeControlMessage(offer));
+  if (count > MAX_FILES_PER_OFFER) {
+    throw new OfferTooLargeError(
+      `This offer has ${formatCount(count)} files; one offer carries at most ${formatCount(MAX_FILES_PER_OFFER)}. Send them in several transfers.`,
+      count,
+      bytes,
+      limit,
+    );
+  }
+  const longName = offer.files.find((file) => file.name.length > MAX_OFFERED_NAME_LENGTH);
+  if (longName) {
+    throw new OfferTooLargeError(
+      `The name of file ${formatCount(longName.index + 1)} is ${formatCount(longName.name.length)} characters long; an offer carries names of at most ${formatCount(MAX_OFFERED_NAME_LENGTH)}.`,
+      count,
+      bytes,
+      limit,
+    );
+  }
+  if (bytes > limit) {
+    throw new OfferTooLargeError(
+      `An offer of ${formatCount(count)} file${count === 1 ? '' : 's'} would be ${formatCount(bytes)} bytes, over the ${formatCount(limit)}-byte limit of one offer: send fewer files at a time, or shorten their names.`,
+      count,
+      bytes,
+      limit,
+    );
+  }
+  return bytes;
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 function decodeFileDescription(value: unknown): FileDescription {
   const f = asRecord(value, 'files[]');
   return {
     index: asCount(f['index'], 'index', MAX_FILES_PER_OFFER - 1),
-    name: asString(f['name'], 'name', MAX_NAME_LENGTH * 4),
+    name: asString(f['name'], 'name', MAX_OFFERED_NAME_LENGTH),
     size: asCount(f['size'], 'size', Number.MAX_SAFE_INTEGER),
-    type: asString(f['type'] ?? '', 'type', 255),
+    type: asString(f['type'] ?? '', 'type', MAX_TYPE_LENGTH),
     lastModified: asCount(f['lastModified'] ?? 0, 'lastModified', Number.MAX_SAFE_INTEGER),
   };
 }

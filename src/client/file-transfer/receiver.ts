@@ -4,8 +4,11 @@
  * what storage took, and compares the SHA-256 the sender announces at the end of each file: a mismatch
  * aborts that file's sink and is reported, never stored as if it were good. After a reconnect the same
  * offer comes again; the receiver answers it by itself with the chunk each file should resume from.
+ * Offered file names are the sender's words: the receiver replaces each with safeFileName's before anyone
+ * sees it, so its events, its `files` and its sinks only ever get the safe name.
  */
 
+import { safeFileName } from './file-name.ts';
 import { StreamingSha256 } from './hashing.ts';
 import {
   type ChunkFrame,
@@ -225,8 +228,11 @@ export class FileReceiver {
       return;
     }
     if (this.#offer) return; // one transfer per session
-    this.#offer = offer;
-    this.#files = offer.files.map((description) => ({
+    // The names are the sender's, shown and stored as safeFileName makes them; nothing past this point sees
+    // the raw ones (docs/file-transfer.md §3.1).
+    const files = offer.files.map((file) => ({ ...file, name: safeFileName(file.name) }));
+    this.#offer = { ...offer, files };
+    this.#files = files.map((description) => ({
       description,
       state: 'offered',
       storedBytes: 0,
@@ -235,7 +241,7 @@ export class FileReceiver {
       storedChunks: 0,
       hasher: new StreamingSha256(),
     }));
-    this.#onEvent({ type: 'offer', files: offer.files });
+    this.#onEvent({ type: 'offer', files });
   }
 
   #sendAccept(): void {

@@ -12,6 +12,7 @@ import {
   CHUNK_HEADER_LENGTH,
   type ChunkFrame,
   type ControlMessage,
+  checkOfferSize,
   chunkCount,
   chunkLength,
   DEFAULT_CHUNK_SIZE,
@@ -20,8 +21,10 @@ import {
   FILE_TRANSFER_VERSION,
   type FileDescription,
   FileTransferProtocolError,
+  MAX_TYPE_LENGTH,
   MIN_CHUNK_SIZE,
   negotiateVersion,
+  type OfferMessage,
 } from './protocol.ts';
 
 export interface FileSource {
@@ -100,6 +103,11 @@ export class FileSender {
   #offered = false;
   readonly #ackWaiters = new Set<() => void>();
 
+  /**
+   * @throws OfferTooLargeError when the offer for `sources` is one a receiver would reject (over 1,000
+   * files, a name over 1,020 characters, over 256 KiB of JSON): nothing can be sent, the person must choose
+   * fewer files.
+   */
   constructor(sources: FileSource[], options: FileSenderOptions) {
     this.transferId = options.transferId;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -112,8 +120,11 @@ export class FileSender {
         index,
         name: source.name,
         size: source.size,
-        type: source.type,
-        lastModified: source.lastModified,
+        // Both are hints the receiver may not need, but it rejects the whole offer when either is out of
+        // range: a MIME type over MAX_TYPE_LENGTH characters is dropped, and a time before 1970 or with a
+        // fraction (Node's stat().mtimeMs) is made a whole non-negative number.
+        type: source.type.length <= MAX_TYPE_LENGTH ? source.type : '',
+        lastModified: Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(source.lastModified) || 0)),
       },
       state: 'offered',
       ackedBytes: 0,
@@ -124,6 +135,7 @@ export class FileSender {
       snapshots: new Map([[0, new StreamingSha256()]]),
       hasher: new StreamingSha256(),
     }));
+    checkOfferSize(this.#offer());
   }
 
   get files(): readonly SenderFileProgress[] {
@@ -163,13 +175,7 @@ export class FileSender {
         }
         if (!this.#offered) this.#fitChunkSize(this.#transport?.maxMessageSize);
         this.#offered = true;
-        this.#send({
-          type: 'offer',
-          version: FILE_TRANSFER_VERSION,
-          transferId: this.transferId,
-          chunkSize: this.chunkSize,
-          files: this.#files.map((f) => f.description),
-        });
+        this.#sendOffer();
         return;
       case 'accept':
         if (message.transferId !== this.transferId) return;
@@ -206,6 +212,33 @@ export class FileSender {
       default:
         return;
     }
+  }
+
+  #offer(): OfferMessage {
+    return {
+      type: 'offer',
+      version: FILE_TRANSFER_VERSION,
+      transferId: this.transferId,
+      chunkSize: this.chunkSize,
+      files: this.#files.map((f) => f.description),
+    };
+  }
+
+  /**
+   * The constructor checked the offer against the protocol's limit; this peer's channel may take less in one
+   * message (RFC 8841 §6), and a message over it would fail in send() unseen by the receiver.
+   */
+  #sendOffer(): void {
+    const offer = this.#offer();
+    const maxMessageSize = this.#transport?.maxMessageSize;
+    try {
+      checkOfferSize(offer, maxMessageSize && maxMessageSize > 0 ? maxMessageSize : Number.POSITIVE_INFINITY);
+    } catch (error) {
+      if (!(error instanceof FileTransferProtocolError)) throw error;
+      this.#fail(error);
+      return;
+    }
+    this.#send(offer);
   }
 
   /** Shrinks the chunks so that a chunk frame fits in one message the remote peer accepts. */

@@ -30,6 +30,16 @@ const stateLabels: Record<FileRowState, string> = {
   declined: 'Declined',
 };
 
+/**
+ * A file name as a row shows it. Its own left-to-right bidi context (HTML's rendering rules isolate any
+ * element with a `dir` attribute) keeps the extension at the right end whatever letters come before it,
+ * and the tooltip shows the whole name where the row is too narrow for it. Received names are
+ * safeFileName's already.
+ */
+export function fileNameLabel(name: string): HTMLElement {
+  return h('span', { class: 'file-name', dir: 'ltr', title: name }, name);
+}
+
 /** Exponentially smoothed rate over a few seconds, so the speed and time left do not jitter. */
 class RateMeter {
   #lastAt = 0;
@@ -86,7 +96,7 @@ export class ProgressView {
         'li',
         { class: 'file-row', 'data-index': index },
         icon('file'),
-        h('div', { class: 'file-main' }, h('span', { class: 'file-name' }, file.name), bar, detail),
+        h('div', { class: 'file-main' }, fileNameLabel(file.name), bar, detail),
         state,
       );
       this.#rows.push({ row, bar, state, detail });

@@ -11,7 +11,7 @@ import {
 } from '../../../src/client/file-transfer/index.ts';
 import { RoomSession } from '../session.ts';
 import { formatBytes, h, icon, mount, setTitle, statusLine } from '../ui.ts';
-import { ProgressView } from './progress-view.ts';
+import { fileNameLabel, ProgressView } from './progress-view.ts';
 import {
   canPickFolder,
   canStreamDownload,
@@ -136,7 +136,7 @@ export function receivePage(room: string): void {
               h(
                 'label',
                 { class: 'file-main', for: `offer-${file.index}` },
-                h('span', { class: 'file-name' }, file.name),
+                fileNameLabel(file.name),
                 h('span', { class: 'file-detail' }, formatBytes(file.size)),
               ),
             ),

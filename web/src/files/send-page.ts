@@ -6,6 +6,7 @@ import {
   FileSender,
   type FileSource,
   type FileTransferProtocolError,
+  OfferTooLargeError,
   type SenderEvent,
 } from '../../../src/client/file-transfer/index.ts';
 import { RoomSession } from '../session.ts';
@@ -142,14 +143,24 @@ function startSending(
   area: HTMLElement,
   status: ReturnType<typeof statusLine>,
 ): void {
+  let sender: FileSender;
+  try {
+    sender = new FileSender(files.map(fileSource), {
+      transferId: randomRoom().replaceAll('-', ''),
+      onEvent: (event) => onEvent(event),
+    });
+  } catch (error) {
+    // An offer the receiver would reject: say why while the picker is still there to remove files. The
+    // button is below the whole list and the status line above it, so bring the sentence into view.
+    if (!(error instanceof OfferTooLargeError)) throw error;
+    status.set('error', error.message);
+    status.element.scrollIntoView({ block: 'nearest' });
+    return;
+  }
   const room = randomRoom();
   const url = `${location.origin}/receive/${room}`;
   picker.hidden = true;
   const progress = new ProgressView('Transfer');
-  const sender = new FileSender(files.map(fileSource), {
-    transferId: randomRoom().replaceAll('-', ''),
-    onEvent: (event) => onEvent(event),
-  });
   const session = new RoomSession(room);
   let finished = false;
   let receiverPresent = false;

@@ -9,7 +9,8 @@
 import {
   type FileDescription,
   type FileSink,
-  sanitizeFileName,
+  numberedFileName,
+  safeFileName,
 } from '../../../src/client/file-transfer/index.ts';
 
 interface DirectoryHandle {
@@ -50,15 +51,13 @@ async function exists(dir: DirectoryHandle, name: string): Promise<boolean> {
 
 /** `name`, or `name (1)`, `name (2)`… before the extension, whichever is free. */
 async function freeName(dir: DirectoryHandle, name: string): Promise<string> {
-  const dot = name.lastIndexOf('.');
-  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
   let candidate = name;
-  for (let n = 1; await exists(dir, candidate); n++) candidate = `${stem} (${n})${ext}`;
+  for (let n = 1; await exists(dir, candidate); n++) candidate = numberedFileName(name, n);
   return candidate;
 }
 
 export async function folderSink(dir: DirectoryHandle, file: FileDescription): Promise<FileSink> {
-  const name = await freeName(dir, sanitizeFileName(file.name));
+  const name = await freeName(dir, safeFileName(file.name));
   const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
   return {
     write: (data) => writable.write(data),
@@ -120,7 +119,7 @@ export async function downloadSink(file: FileDescription): Promise<FileSink> {
   const { port1: port, port2 } = new MessageChannel();
   port.start();
   const ready = nextMessage(port, 'ready');
-  const name = sanitizeFileName(file.name);
+  const name = safeFileName(file.name);
   worker.postMessage({ type: 'download', id, name, size: file.size, mime: file.type }, [port2]);
   await ready;
   const started = nextMessage(port, 'started');
@@ -201,7 +200,7 @@ export async function memorySink(file: FileDescription): Promise<FileSink> {
       const url = URL.createObjectURL(new Blob(parts, { type: file.type || 'application/octet-stream' }));
       const link = document.createElement('a');
       link.href = url;
-      link.download = sanitizeFileName(file.name);
+      link.download = safeFileName(file.name);
       link.click();
       setTimeout(() => URL.revokeObjectURL(url), 60_000);
     },
