@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../../util/index.ts';
-import { numberedFileName, safeFileName } from './file-name.ts';
+import { numberedFileName, safeFileName, visibleText } from './file-name.ts';
 import { FileReceiver } from './receiver.ts';
 
 const hex = (codePoint: number) => `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -227,4 +227,32 @@ test('the receiver shows and stores only the safe name, whatever the offer says'
   receiver.handleChunk({ fileIndex: 0, chunkIndex: 0, data: new Uint8Array([1]) });
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(opened, ['invoicefdp.exe']);
+});
+
+test('visibleText: a remote reason or error message cannot reorder or hide text on screen', () => {
+  assert.equal(visibleText('plain words, 100% fine'), 'plain words, 100% fine');
+  assert.equal(visibleText('done\u202Efdp.exe'), 'donefdp.exe');
+  assert.equal(visibleText('a\u2066b\u2069c\u200Bd'), 'abcd');
+  assert.equal(visibleText('line\nbreak\u0000\u009B\u2028'), 'line_break___');
+  assert.equal(visibleText('\uD800lone'), '_lone');
+});
+
+test('the receiver reports a sender’s cancel reason only as visible text', () => {
+  const failures: string[] = [];
+  const receiver = new FileReceiver({
+    openSink: async () => ({ write: async () => {}, close: async () => {}, abort: async () => {} }),
+    onEvent: (event) => {
+      if (event.type === 'error') failures.push(event.error.message);
+    },
+  });
+  receiver.attach({ send: () => {}, bufferedAmount: () => 0, drained: async () => {} });
+  receiver.handleMessage({
+    type: 'offer',
+    version: 1,
+    transferId: 'hostile-transfer',
+    chunkSize: 1024,
+    files: [{ index: 0, name: 'a.txt', size: 1, type: '', lastModified: 0 }],
+  });
+  receiver.handleMessage({ type: 'cancel', transferId: 'hostile-transfer', reason: 'bye\u202Etxt.exe' });
+  assert.deepEqual(failures, ['sender cancelled: byetxt.exe']);
 });

@@ -32,15 +32,15 @@ const loneSurrogate = /\p{Cs}/gu;
  */
 const invisible = /\p{Default_Ignorable_Code_Point}/gu;
 /**
- * Replaced by `_`, so the person can see that something was there:
- * - C0 and C1 controls and DEL (`Cc`), line and paragraph separators (`Zl`, `Zp`), and the format
- *   characters left once the ignorables are gone (`Cf`, e.g. the interlinear annotation marks
- *   U+FFF9–U+FFFB, which make renderers hide the text between them);
- * - noncharacters (U+FDD0–U+FDEF, U+xFFFE and U+xFFFF in every plane), which Unicode reserves for a
- *   program's internal use and never for interchange;
- * - what Windows forbids in a name (`< > : " / \ | ? *`), which includes both path separators.
+ * Replaced by `_`, so the person can see that something was there: C0 and C1 controls and DEL (`Cc`), line
+ * and paragraph separators (`Zl`, `Zp`), and the format characters left once the ignorables are gone
+ * (`Cf`, e.g. the interlinear annotation marks U+FFF9–U+FFFB, which make renderers hide the text between
+ * them); noncharacters (U+FDD0–U+FDEF, U+xFFFE and U+xFFFF in every plane), which Unicode reserves for a
+ * program's internal use and never for interchange.
  */
-const replaced = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}<>:"/\\|?*]/gu;
+const controls = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}]/gu;
+/** In names also what Windows forbids (`< > : " / \ | ? *`), which includes both path separators. */
+const forbiddenInNames = /[<>:"/\\|?*]/g;
 /**
  * Browsers draw a run of spaces as one, so the saved name would differ from the shown one, and a run of
  * no-break spaces (which they keep) could push the extension out of sight: any run becomes one space.
@@ -65,16 +65,23 @@ const windowsDevice = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9
  * extension kept. Never empty. Applying it twice changes nothing.
  */
 export function safeFileName(name: string): string {
-  let cleaned = name
-    .replace(loneSurrogate, '_')
-    .replace(invisible, '')
-    .replace(replaced, '_')
+  let cleaned = visibleText(name)
+    .replace(forbiddenInNames, '_')
     .replace(whitespaceRun, ' ')
     .replace(leadingDotsAndSpaces, '')
     .replace(trailingDotsAndSpaces, '');
   if (cleaned === '') return FALLBACK_NAME;
   if (windowsDevice.test(cleaned)) cleaned = `_${cleaned}`;
   return shortenToBytes(cleaned, MAX_NAME_LENGTH);
+}
+
+/**
+ * Free text from the remote peer (a cancel reason, an error message), made safe to show the same way as a
+ * name: invisible characters dropped, controls and separators replaced, so it cannot reorder or hide what
+ * is around it on screen.
+ */
+export function visibleText(text: string): string {
+  return text.replace(loneSurrogate, '_').replace(invisible, '').replace(controls, '_');
 }
 
 /**

@@ -1,4 +1,4 @@
-export { numberedFileName, safeFileName } from './file-name.ts';
+export { numberedFileName, safeFileName, visibleText } from './file-name.ts';
 export { StreamingSha256, sha256Hex } from './hashing.ts';
 export {
   type AcceptMessage,

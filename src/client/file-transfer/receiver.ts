@@ -8,7 +8,7 @@
  * sees it, so its events, its `files` and its sinks only ever get the safe name.
  */
 
-import { safeFileName } from './file-name.ts';
+import { safeFileName, visibleText } from './file-name.ts';
 import { StreamingSha256 } from './hashing.ts';
 import {
   type ChunkFrame,
@@ -125,12 +125,17 @@ export class FileReceiver {
         return;
       case 'cancel':
         if (message.transferId !== this.transferId) return;
-        this.#abortAll(`sender cancelled: ${message.reason}`);
-        this.#fail(new FileTransferProtocolError('cancelled', `sender cancelled: ${message.reason}`));
+        this.#abortAll(`sender cancelled: ${visibleText(message.reason)}`);
+        this.#fail(
+          new FileTransferProtocolError('cancelled', `sender cancelled: ${visibleText(message.reason)}`),
+        );
         return;
       case 'error':
         this.#fail(
-          new FileTransferProtocolError('malformed', `sender reported ${message.code}: ${message.message}`),
+          new FileTransferProtocolError(
+            'malformed',
+            `sender reported ${visibleText(message.code)}: ${visibleText(message.message)}`,
+          ),
         );
         return;
       default:

@@ -7,6 +7,8 @@
  * - bytes sent but not yet acknowledged as stored stay under `maxUnackedBytes`, so a receiver that writes to
  *   disk slower than the network delivers never has to queue more than that in memory.
  */
+
+import { visibleText } from './file-name.ts';
 import { StreamingSha256 } from './hashing.ts';
 import {
   CHUNK_HEADER_LENGTH,
@@ -202,11 +204,16 @@ export class FileSender {
       }
       case 'cancel':
         if (message.transferId !== this.transferId) return;
-        this.#fail(new FileTransferProtocolError('cancelled', `receiver cancelled: ${message.reason}`));
+        this.#fail(
+          new FileTransferProtocolError('cancelled', `receiver cancelled: ${visibleText(message.reason)}`),
+        );
         return;
       case 'error':
         this.#fail(
-          new FileTransferProtocolError('malformed', `receiver reported ${message.code}: ${message.message}`),
+          new FileTransferProtocolError(
+            'malformed',
+            `receiver reported ${visibleText(message.code)}: ${visibleText(message.message)}`,
+          ),
         );
         return;
       default:
