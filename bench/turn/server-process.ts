@@ -10,7 +10,7 @@ const server = await startTurnServer({
   staticUsers: new Map([['bench', 'benchpass']]),
   relayPortRange: { min: 49152, max: 57343 },
   allowLoopbackPeers: true,
-  quotas: { perUser: 100_000, total: 100_000 },
+  quotas: { perUser: 100_000, perSourceAddress: 100_000, total: 100_000 },
   // The load generator is one source sending as fast as it can; the per-source limit would measure itself.
   unauthenticatedRateLimit: { ratePerSecond: Number.POSITIVE_INFINITY, burst: Number.POSITIVE_INFINITY },
 });

@@ -3,11 +3,11 @@
  * The TURN and ICE layers define their own rows with defineStunAttribute and the same address, number and
  * string codecs, so the core codec never changes when a protocol adds attributes.
  */
-import { ByteReader, TruncatedInputError } from '../util/index.ts';
+import { ByteReader } from '../util/index.ts';
 import { MAGIC_COOKIE, StunAttributeType } from './constants.ts';
 import { StunDecodeError } from './errors.ts';
 import { formatIp, parseIp, type TransportAddress } from './ip.ts';
-import { findAttribute, type StunAttribute, type StunMessage } from './message.ts';
+import { findAttribute, type StunMessage } from './message.ts';
 
 export interface StunAttributeCodec<T> {
   readonly type: number;
@@ -20,12 +20,31 @@ export interface StunAttributeCodec<T> {
 
 const registry = new Map<number, StunAttributeCodec<unknown>>();
 
-/** Adds a row to the attribute table; a type may be defined once. */
+/**
+ * Adds a row to the attribute table; a type may be defined once. The row returned decodes through a guard:
+ * whatever a decoder throws on bad input (a TruncatedInputError from ByteReader, a RangeError from a
+ * DataView, a bug) leaves it as a StunDecodeError, so every caller answers it as a malformed attribute
+ * (RFC 8489 §6.3.1: 400 for a request, silence for an indication) instead of crashing on it.
+ */
 export function defineStunAttribute<T>(codec: StunAttributeCodec<T>): StunAttributeCodec<T> {
   if (registry.has(codec.type))
     throw new Error(`STUN attribute 0x${codec.type.toString(16)} is already defined`);
-  registry.set(codec.type, codec as StunAttributeCodec<unknown>);
-  return codec;
+  const guarded: StunAttributeCodec<T> = {
+    type: codec.type,
+    name: codec.name,
+    encode: (value, transactionId) => codec.encode(value, transactionId),
+    decode(value, transactionId) {
+      try {
+        return codec.decode(value, transactionId);
+      } catch (error) {
+        if (error instanceof StunDecodeError) throw error;
+        const reason = error instanceof Error ? error.message : 'undecodable value';
+        throw new StunDecodeError('bad-attribute', `${codec.name}: ${reason}`, { cause: error });
+      }
+    },
+  };
+  registry.set(codec.type, guarded as StunAttributeCodec<unknown>);
+  return guarded;
 }
 
 /** The row for a type, if some layer defined it. */
@@ -42,26 +61,23 @@ export function addAttribute<T>(message: StunMessage, codec: StunAttributeCodec<
 /** The typed value of the first attribute of this codec's type, or undefined; throws StunDecodeError if malformed. */
 export function getAttribute<T>(message: StunMessage, codec: StunAttributeCodec<T>): T | undefined {
   const attribute = findAttribute(message, codec.type);
-  return attribute ? decodeAttribute(codec, attribute, message.transactionId) : undefined;
+  return attribute ? codec.decode(attribute.value, message.transactionId) : undefined;
+}
+
+/**
+ * The typed values of every attribute of this codec's type, in order, for the attributes a message may
+ * repeat (RFC 8656 §9.1: CreatePermission's XOR-PEER-ADDRESS); throws StunDecodeError if one is malformed.
+ */
+export function getAttributes<T>(message: StunMessage, codec: StunAttributeCodec<T>): T[] {
+  const values: T[] = [];
+  for (const attribute of message.attributes) {
+    if (attribute.type === codec.type) values.push(codec.decode(attribute.value, message.transactionId));
+  }
+  return values;
 }
 
 export function hasAttribute(message: StunMessage, codec: StunAttributeCodec<unknown>): boolean {
   return findAttribute(message, codec.type) !== undefined;
-}
-
-function decodeAttribute<T>(
-  codec: StunAttributeCodec<T>,
-  attribute: StunAttribute,
-  transactionId: Uint8Array,
-): T {
-  try {
-    return codec.decode(attribute.value, transactionId);
-  } catch (error) {
-    if (error instanceof TruncatedInputError) {
-      throw new StunDecodeError('bad-attribute', `${codec.name}: ${error.message}`);
-    }
-    throw error;
-  }
 }
 
 /**

@@ -14,8 +14,9 @@ export class StunDecodeError extends Error {
   constructor(
     readonly code: StunDecodeErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -9,6 +9,7 @@ export {
   FINGERPRINT,
   flagAttribute,
   getAttribute,
+  getAttributes,
   hasAttribute,
   ICE_CONTROLLED,
   ICE_CONTROLLING,

@@ -1,87 +1,103 @@
 /**
  * Which peers a TURN allocation may relay to. An open relay into the server's own networks is the classic
- * TURN vulnerability (RFC 8656 §21.2.3 "Attacker Sends a Packet to ... a Private Network"), so special-purpose
- * ranges are refused unless the operator allows them.
+ * TURN vulnerability (RFC 8656 §21.2.3 "Attacker Sends a Packet to ... a Private Network"), so
+ * special-purpose ranges (special-addresses.ts) and the server's own addresses are refused unless the
+ * operator allows them.
+ *
+ * Precedence, as coturn's allowed-peer-ip and denied-peer-ip have it: an address the operator allows is
+ * allowed, even when the operator also denies it and whatever the defaults say (the server's own addresses
+ * included); else one the operator denies is denied; else the defaults decide. An IPv6 address that carries
+ * an IPv4 address (NAT64, 6to4, IPv4-mapped and -translated) is judged by that IPv4 address too.
  */
-import { parseIp } from '../stun/index.ts';
-
-export interface IpRange {
-  readonly bytes: Uint8Array;
-  readonly prefix: number;
-}
-
-/** Parses "10.0.0.0/8", "fe80::/10" or a single address (a /32 or /128). Throws on bad input. */
-export function parseIpRange(text: string): IpRange {
-  const slash = text.indexOf('/');
-  const ip = parseIp(slash >= 0 ? text.slice(0, slash) : text);
-  if (!ip) throw new Error(`not an IP range: ${text}`);
-  const max = ip.bytes.length * 8;
-  const prefixText = slash >= 0 ? text.slice(slash + 1) : String(max);
-  const prefix = Number(prefixText);
-  if (!/^\d{1,3}$/.test(prefixText) || prefix > max) throw new Error(`bad prefix length in ${text}`);
-  return { bytes: ip.bytes, prefix };
-}
-
-export function rangeContains(range: IpRange, address: Uint8Array): boolean {
-  if (range.bytes.length !== address.length) return false;
-  let bits = range.prefix;
-  for (let i = 0; bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if (((range.bytes[i] as number) & mask) !== ((address[i] as number) & mask)) return false;
-  }
-  return true;
-}
-
-const loopbackRanges = ['127.0.0.0/8', '::1/128'];
-
-/** Refused by default (IANA special-purpose registries, RFC 6890). */
-const deniedByDefault = [
-  '0.0.0.0/8', // "this network", including the unspecified address (RFC 1122)
-  '10.0.0.0/8', // private (RFC 1918)
-  '100.64.0.0/10', // carrier-grade NAT (RFC 6598)
-  '169.254.0.0/16', // link-local (RFC 3927)
-  '172.16.0.0/12', // private (RFC 1918)
-  '192.0.0.0/24', // IETF protocol assignments (RFC 6890)
-  '192.168.0.0/16', // private (RFC 1918)
-  '198.18.0.0/15', // benchmarking (RFC 2544)
-  '224.0.0.0/4', // multicast (RFC 5771)
-  '240.0.0.0/4', // reserved, including broadcast 255.255.255.255 (RFC 1112)
-  '::/128', // unspecified (RFC 4291)
-  'fc00::/7', // unique local (RFC 4193)
-  'fe80::/10', // link-local (RFC 4291)
-  'ff00::/8', // multicast (RFC 4291)
-  ...loopbackRanges,
-].map(parseIpRange);
-
-/** IPv6 prefixes that embed an IPv4 address in their last 32 bits: IPv4-mapped and NAT64 (RFC 6052). */
-const embedsIPv4 = ['::ffff:0:0/96', '64:ff9b::/96', '::/96'].map(parseIpRange);
+import { formatIp, parseIp } from '../stun/index.ts';
+import { type IpRange, parseIpRange, rangeContains } from './ip-range.ts';
+import { deniedByDefault, embeddedIPv4, loopbackRanges } from './special-addresses.ts';
 
 export interface PeerPolicyOptions {
-  /** Allows 127.0.0.0/8 and ::1 (for tests on one machine). */
+  /** Allows 127.0.0.0/8 and ::1 (tests on one machine): shorthand for allowing those ranges. */
   readonly allowLoopbackPeers?: boolean;
-  /** CIDR ranges allowed even though they are denied by default, e.g. a LAN the operator serves. */
+  /** CIDR ranges allowed whatever else says no, e.g. a LAN the operator serves. */
   readonly allowedPeerRanges?: readonly string[];
+  /** CIDR ranges refused although the defaults would allow them (unless also allowed). */
+  readonly deniedPeerRanges?: readonly string[];
+  /**
+   * The server's own addresses (interfaces, listen and relay addresses): refused as peers, since any UDP
+   * service on the TURN host would otherwise be reachable through it. The relayed addresses of the server's
+   * live allocations are reached inside the server instead (TurnServerCore).
+   */
+  readonly serverAddresses?: readonly string[];
 }
+
+/** Parses an option's ranges; a bad one throws an Error naming the option and the value. */
+function parseOptionRanges(option: string, texts: readonly string[] | undefined): IpRange[] {
+  return (texts ?? []).map((text) => {
+    try {
+      return parseIpRange(text);
+    } catch (error) {
+      throw new Error(`Invalid ${option} entry: ${(error as Error).message}`);
+    }
+  });
+}
+
+const matchesAny = (ranges: readonly IpRange[], bytes: Uint8Array) =>
+  ranges.some((range) => rangeContains(range, bytes));
+
+/** What the operator's lists are matched against: the address, and the IPv4 address it carries if any. */
+const judgedForms = (bytes: Uint8Array, embedded: ReturnType<typeof embeddedIPv4>) =>
+  embedded instanceof Uint8Array ? [bytes, embedded] : [bytes];
 
 export class PeerAddressPolicy {
   readonly #allowed: IpRange[];
+  readonly #denied: IpRange[];
+  readonly #server: IpRange[];
+  /** Canonical text of the server's addresses this policy refuses, for a per-packet check. */
+  readonly #refusedServerAddresses = new Set<string>();
 
   constructor(options: PeerPolicyOptions = {}) {
-    this.#allowed = (options.allowedPeerRanges ?? []).map(parseIpRange);
-    if (options.allowLoopbackPeers) this.#allowed.push(...loopbackRanges.map(parseIpRange));
+    this.#allowed = parseOptionRanges('allowedPeerRanges', options.allowedPeerRanges);
+    if (options.allowLoopbackPeers) this.#allowed.push(...loopbackRanges);
+    this.#denied = parseOptionRanges('deniedPeerRanges', options.deniedPeerRanges);
+    this.#server = [];
+    for (const address of options.serverAddresses ?? []) {
+      const ip = parseIp(address);
+      if (!ip) continue;
+      this.#server.push({ bytes: ip.bytes, prefix: ip.bytes.length * 8 });
+    }
+    for (const range of this.#server) {
+      const text = formatIp(range.bytes);
+      if (!this.allows(text)) this.#refusedServerAddresses.add(text);
+    }
   }
 
   /** True when relaying to this address is permitted. */
   allows(address: string): boolean {
     const ip = parseIp(address);
     if (!ip) return false;
-    if (this.#allowed.some((range) => rangeContains(range, ip.bytes))) return true;
-    if (ip.bytes.length === 16 && embedsIPv4.some((range) => rangeContains(range, ip.bytes))) {
-      // Judge the embedded IPv4 address, so ::ffff:10.0.0.1 is refused like 10.0.0.1.
-      const v4 = ip.bytes.subarray(12);
-      if (this.#allowed.some((range) => rangeContains(range, v4))) return true;
-      if (deniedByDefault.some((range) => rangeContains(range, v4))) return false;
-    }
-    return !deniedByDefault.some((range) => rangeContains(range, ip.bytes));
+    const embedded = embeddedIPv4(ip.bytes);
+    const judged = judgedForms(ip.bytes, embedded);
+    if (judged.some((bytes) => matchesAny(this.#allowed, bytes))) return true;
+    if (judged.some((bytes) => matchesAny(this.#denied, bytes))) return false;
+    if (embedded === 'malformed') return false;
+    // The embedding prefixes themselves are not special: the address stands for its IPv4 address.
+    const target = embedded ?? ip.bytes;
+    return !matchesAny(this.#server, target) && !matchesAny(deniedByDefault, target);
+  }
+
+  /** True when the operator's deniedPeerRanges refuse this address and allowedPeerRanges do not allow it. */
+  operatorDenies(address: string): boolean {
+    const ip = parseIp(address);
+    if (!ip) return false;
+    const judged = judgedForms(ip.bytes, embeddedIPv4(ip.bytes));
+    if (judged.some((bytes) => matchesAny(this.#allowed, bytes))) return false;
+    return judged.some((bytes) => matchesAny(this.#denied, bytes));
+  }
+
+  /**
+   * True for one of the server's own addresses that peers may not be sent to, in canonical text (as
+   * XOR-PEER-ADDRESS decodes). A permission for it exists only to reach a live allocation's relayed
+   * address, which the core delivers inside the server; anything else sent there is dropped.
+   */
+  isRefusedServerAddress(canonicalAddress: string): boolean {
+    return this.#refusedServerAddresses.has(canonicalAddress);
   }
 }

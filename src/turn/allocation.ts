@@ -4,7 +4,7 @@
  * address). Expiry of permissions and channels is checked against the clock when they are used, so the
  * relay path needs no timers; the allocation itself has one timer.
  */
-import type { IpFamily, TransportAddress } from '../stun/index.ts';
+import { formatIp, type IpFamily, parseIp, type TransportAddress } from '../stun/index.ts';
 import type { Clock, TimerHandle } from '../util/index.ts';
 
 /** RFC 8656 §9: a permission lasts 300 s and is refreshed by CreatePermission or ChannelBind. */
@@ -52,6 +52,10 @@ export class Allocation {
   readonly integrityKey: Uint8Array;
   readonly relay: RelaySocket;
   readonly family: IpFamily;
+  /** The relayed IP address in canonical text (RFC 5952), as decoded peer addresses are written. */
+  readonly relayIp: string;
+  /** peerKey() of the relayed transport address, to find the allocation by it. */
+  readonly relayKey: string;
   expiresAt = 0;
   timer: TimerHandle | undefined;
   /** The Allocate transaction that created it, and its response, for retransmissions (RFC 8656 §7.2). */
@@ -78,6 +82,10 @@ export class Allocation {
     this.integrityKey = init.integrityKey;
     this.relay = init.relay;
     this.family = init.relay.address.family;
+    const { address, port } = init.relay.address;
+    const ip = parseIp(address);
+    this.relayIp = ip ? formatIp(ip.bytes) : address;
+    this.relayKey = peerKey(this.relayIp, port);
     this.#clock = init.clock;
     this.createdBy = init.createdBy;
     this.createdResponse = init.createdResponse;

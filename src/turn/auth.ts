@@ -29,6 +29,15 @@ function restPassword(secret: string, username: string): string {
   return createHmac('sha1', secret).update(username).digest('base64');
 }
 
+/**
+ * The user a TURN REST username "expiry:user" names (the user part), or a static username itself: what
+ * quotas are counted against and what revokeUser names.
+ */
+export function quotaUserOf(username: string): string {
+  const colon = username.indexOf(':');
+  return colon >= 0 && /^\d+$/.test(username.slice(0, colon)) ? username.slice(colon + 1) : username;
+}
+
 export interface CredentialOptions {
   readonly realm: string;
   /** TURN REST API shared secret. */

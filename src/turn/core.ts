@@ -19,6 +19,7 @@ import {
   StunDecodeError,
   type StunMessage,
   StunMethod,
+  type TransportAddress,
   USERNAME,
   unknownComprehensionRequired,
   verifyFingerprint,
@@ -27,8 +28,11 @@ import {
 } from '../stun/index.ts';
 import { randomBytes } from '../util/index.ts';
 import { type Allocation, type ClientConnection, peerKey } from './allocation.ts';
+import { AllocationQuotas } from './allocation-quotas.ts';
 import { DATA, XOR_PEER_ADDRESS } from './attributes.ts';
+import { quotaUserOf } from './auth.ts';
 import { ChannelDataError, decodeChannelData, encodeChannelData } from './channel-data.ts';
+import { InputErrorRecorder } from './input-boundary.ts';
 import type { TurnCoreOptions } from './options.ts';
 import { AllocationRequests } from './requests.ts';
 import {
@@ -40,18 +44,27 @@ import {
   successResponse,
   unknownAttributesResponse,
 } from './responses.ts';
+import { RevokedUsers } from './revoked-users.ts';
 
 export class TurnServerCore {
   readonly options: TurnCoreOptions;
   readonly allocations = new Map<string, Allocation>();
   /** 5-tuples whose Allocate is waiting for a relay socket. */
   readonly pending = new Set<string>();
-  readonly #perUser = new Map<string, number>();
+  /** Allocations held and being made, per user, per client IP and in total. */
+  readonly quotas: AllocationQuotas;
+  /** Where the listeners and relay sockets report input whose handler threw. */
+  readonly inputErrors: InputErrorRecorder;
+  /** Live allocations by relayed transport address (Allocation.relayKey). */
+  readonly #byRelayAddress = new Map<string, Allocation>();
+  readonly #revoked = new RevokedUsers();
   readonly #requests: AllocationRequests;
   #closed = false;
 
   constructor(options: TurnCoreOptions) {
     this.options = options;
+    this.quotas = new AllocationQuotas(options.quotas);
+    this.inputErrors = new InputErrorRecorder(options.counters, options.clock, options.logger);
     this.#requests = new AllocationRequests(this);
   }
 
@@ -186,6 +199,13 @@ export class TurnServerCore {
       if (this.#allowUnauthenticated(connection)) challenge(401);
       return undefined;
     }
+    // Revoked credentials are answered as unknown ones (RFC 8489 §9.2.4: 401), so the client stops using them.
+    if (this.isRevoked(quotaUserOf(username))) {
+      counters.revokedRequests++;
+      this.options.logger?.debug({ username, client: ip }, 'TURN request with revoked credentials');
+      if (this.#allowUnauthenticated(connection)) challenge(401);
+      return undefined;
+    }
     return { username, key, sha256 };
   }
 
@@ -200,15 +220,26 @@ export class TurnServerCore {
     return bytes;
   }
 
-  /** RFC 8656 §10.2: a Send indication relays DATA to a permitted peer; anything wrong drops it silently. */
+  /**
+   * RFC 8656 §10.2: a Send indication relays DATA to a permitted peer; anything wrong, a malformed attribute
+   * included, drops it silently (an indication is never answered, RFC 8489 §6.3.2).
+   */
   #handleSend(connection: ClientConnection, indication: DecodedStunMessage): void {
     const allocation = this.allocations.get(connection.key);
     if (!allocation || unknownComprehensionRequired(indication).length > 0) {
       this.options.counters.droppedPackets++;
       return;
     }
-    const peer = getAttribute(indication, XOR_PEER_ADDRESS);
-    const data = getAttribute(indication, DATA);
+    let peer: TransportAddress | undefined;
+    let data: Uint8Array | undefined;
+    try {
+      peer = getAttribute(indication, XOR_PEER_ADDRESS);
+      data = getAttribute(indication, DATA);
+    } catch (error) {
+      if (!(error instanceof StunDecodeError)) throw error;
+      this.options.counters.droppedPackets++;
+      return;
+    }
     if (!peer || !data || peer.family !== allocation.family || !allocation.hasPermission(peer.address)) {
       this.options.counters.droppedPackets++;
       return;
@@ -237,6 +268,21 @@ export class TurnServerCore {
 
   #toPeer(allocation: Allocation, data: Uint8Array, address: string, port: number): void {
     const { counters } = this.options;
+    const target = this.#byRelayAddress.get(peerKey(address, port));
+    if (target) {
+      // Another allocation of this server: the data is handed over here, arriving from the sender's relayed
+      // address and subject to the receiver's permissions, as a round trip through the sockets would have it
+      // (which the policy refuses, the server's own addresses being no place to send to).
+      counters.relayedPacketsBetweenAllocations++;
+      counters.relayedBytesBetweenAllocations += data.length;
+      this.fromPeer(target, data, allocation.relayIp, allocation.relay.address.port);
+      return;
+    }
+    // A permission for one of the server's own addresses exists only to reach a relayed address on it.
+    if (this.options.policy.isRefusedServerAddress(address)) {
+      counters.droppedPackets++;
+      return;
+    }
     counters.relayedPacketsToPeer++;
     counters.relayedBytesToPeer += data.length;
     allocation.relay.send(data, address, port);
@@ -270,13 +316,35 @@ export class TurnServerCore {
 
   // ---- Allocation bookkeeping, used by AllocationRequests ----
 
-  userAllocationCount(user: string): number {
-    return this.#perUser.get(user) ?? 0;
+  /** The live allocation whose relayed transport address this is (its address in canonical text). */
+  allocationAtRelayAddress(address: TransportAddress): Allocation | undefined {
+    return this.#byRelayAddress.get(peerKey(address.address, address.port));
   }
 
+  isRevoked(user: string): boolean {
+    return this.#revoked.has(user, this.options.clock.now());
+  }
+
+  /**
+   * Removes every allocation of this user (the user part of REST usernames "expiry:user") and refuses its
+   * credentials from now on (RevokedUsers says for how long). Returns how many allocations were removed.
+   */
+  revokeUser(user: string): number {
+    this.#revoked.revoke(user, this.options.clock.now());
+    let removed = 0;
+    for (const allocation of [...this.allocations.values()]) {
+      if (allocation.quotaUser !== user) continue;
+      this.removeAllocation(allocation, 'credentials revoked');
+      removed++;
+    }
+    this.options.logger?.info({ user, removed }, 'TURN user revoked');
+    return removed;
+  }
+
+  /** Adds an allocation whose quotas AllocationRequests already holds; removeAllocation releases them. */
   addAllocation(allocation: Allocation, lifetimeSeconds: number): void {
     this.allocations.set(allocation.connection.key, allocation);
-    this.#perUser.set(allocation.quotaUser, this.userAllocationCount(allocation.quotaUser) + 1);
+    this.#byRelayAddress.set(allocation.relayKey, allocation);
     this.options.counters.allocations = this.allocations.size;
     allocation.relay.onPacket = (data, address, port) => this.fromPeer(allocation, data, address, port);
     this.refreshAllocation(allocation, lifetimeSeconds);
@@ -304,9 +372,9 @@ export class TurnServerCore {
   removeAllocation(allocation: Allocation, reason: string): void {
     if (this.allocations.get(allocation.connection.key) !== allocation) return;
     this.allocations.delete(allocation.connection.key);
-    const left = this.userAllocationCount(allocation.quotaUser) - 1;
-    if (left > 0) this.#perUser.set(allocation.quotaUser, left);
-    else this.#perUser.delete(allocation.quotaUser);
+    if (this.#byRelayAddress.get(allocation.relayKey) === allocation)
+      this.#byRelayAddress.delete(allocation.relayKey);
+    this.quotas.release(allocation.quotaUser, allocation.connection.remote.address);
     this.options.counters.allocations = this.allocations.size;
     this.options.clock.clearTimeout(allocation.timer);
     allocation.relay.close();

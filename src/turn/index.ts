@@ -1,11 +1,5 @@
 /** TURN (RFC 8656): the relay server of `dyad serve`, and the pieces the ICE agent's TURN client shares. */
-export {
-  type IpRange,
-  PeerAddressPolicy,
-  type PeerPolicyOptions,
-  parseIpRange,
-  rangeContains,
-} from './address-policy.ts';
+export { PeerAddressPolicy, type PeerPolicyOptions } from './address-policy.ts';
 export {
   AddressFamilyCode,
   CHANNEL_NUMBER,
@@ -36,8 +30,9 @@ export {
   type TurnClientTransport,
   type TurnServerAddress,
 } from './client-transport.ts';
+export { type IpRange, parseIpRange, rangeContains } from './ip-range.ts';
 export type { TlsCredentials } from './listeners.ts';
-export type { TurnCounters } from './metrics.ts';
+export type { AllocationRefusal, TurnCounters, TurnInputTransport } from './metrics.ts';
 export type { TurnLogger, TurnQuotas } from './options.ts';
 export type { PortRange } from './relay-sockets.ts';
 export { startTurnServer, type TurnServer, type TurnServerOptions } from './server.ts';

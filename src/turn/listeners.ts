@@ -55,7 +55,12 @@ export function listenUdp(core: TurnServerCore, host: string, port: number): Pro
     });
     socket.once('error', reject);
     socket.on('message', (packet, remote) => {
-      core.handleClientPacket(new UdpClient(socket, remote.family, remote.address, remote.port), packet);
+      // The input boundary (input-boundary.ts): whatever the handler throws costs this datagram only.
+      try {
+        core.handleClientPacket(new UdpClient(socket, remote.family, remote.address, remote.port), packet);
+      } catch (error) {
+        core.inputErrors.record('udp', error, remote.address);
+      }
     });
     socket.bind({ address: host, port, exclusive: true }, () => {
       socket.off('error', reject);
@@ -93,17 +98,24 @@ function serveStream(core: TurnServerCore, socket: Socket, protocol: 'tcp' | 'tl
   const client = new StreamClient(socket, protocol, nextConnectionId++);
   const framer = new StreamFramer();
   socket.on('data', (chunk: Buffer) => {
-    let frames: Uint8Array[];
+    // The input boundary (input-boundary.ts): whatever the handler throws costs this connection only, its
+    // framing being past trusting.
     try {
-      frames = framer.push(chunk);
+      let frames: Uint8Array[];
+      try {
+        frames = framer.push(chunk);
+      } catch (error) {
+        if (!(error instanceof ChannelDataError)) throw error;
+        // RFC 8656 §12.5: a stream that is neither STUN nor ChannelData cannot be resynchronized.
+        core.options.counters.droppedPackets++;
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) core.handleClientPacket(client, frame);
     } catch (error) {
-      if (!(error instanceof ChannelDataError)) throw error;
-      // RFC 8656 §12.5: a stream that is neither STUN nor ChannelData cannot be resynchronized.
-      core.options.counters.droppedPackets++;
+      core.inputErrors.record(protocol, error, client.remote.address);
       socket.destroy();
-      return;
     }
-    for (const frame of frames) core.handleClientPacket(client, frame);
   });
   // A connection that stays idle without an allocation only holds resources: close it (RFC 8656 §5 ties an
   // allocation's life to its connection; nothing else is worth keeping a connection for).
@@ -113,7 +125,11 @@ function serveStream(core: TurnServerCore, socket: Socket, protocol: 'tcp' | 'tl
   socket.on('error', () => {});
   socket.on('close', () => {
     open.delete(socket);
-    core.connectionClosed(client);
+    try {
+      core.connectionClosed(client);
+    } catch (error) {
+      core.inputErrors.record(protocol, error, client.remote.address);
+    }
   });
 }
 

@@ -27,6 +27,8 @@ export interface RelayAllocator {
 export interface TurnQuotas {
   /** Allocations one user may hold at once (RFC 8656 §7.2: 486 beyond it). */
   readonly perUser: number;
+  /** Allocations one client IP address may hold at once (RFC 8656 §7.2: 486 beyond it). */
+  readonly perSourceAddress: number;
   /** Allocations the server holds at once (508 beyond it). */
   readonly total: number;
   /** Peers (permissions) one allocation may have. */

@@ -25,16 +25,26 @@ export function literalLookup(
 /** Tries this many random ports before giving up with 508 Insufficient Capacity. */
 const PORT_ATTEMPTS = 64;
 
+/** Told when handling a peer's datagram threw (the datagram is dropped); `source` is the peer's IP address. */
+export type RelayInputErrorHandler = (error: unknown, source: string) => void;
+
 class UdpRelaySocket implements RelaySocket {
   readonly address: TransportAddress;
   onPacket: (data: Uint8Array, address: string, port: number) => void = () => {};
   readonly #socket: Socket;
   #closed = false;
 
-  constructor(socket: Socket, address: TransportAddress) {
+  constructor(socket: Socket, address: TransportAddress, onInputError: RelayInputErrorHandler) {
     this.#socket = socket;
     this.address = address;
-    socket.on('message', (data, remote) => this.onPacket(data, remote.address, remote.port));
+    // The input boundary (input-boundary.ts) for what peers send: a handler that throws costs one datagram.
+    socket.on('message', (data, remote) => {
+      try {
+        this.onPacket(data, remote.address, remote.port);
+      } catch (error) {
+        onInputError(error, remote.address);
+      }
+    });
     // A peer's ICMP error surfaces here (e.g. ECONNREFUSED); the allocation stays.
     socket.on('error', () => {});
   }
@@ -50,7 +60,12 @@ class UdpRelaySocket implements RelaySocket {
   }
 }
 
-function bindAt(family: IpFamily, address: string, port: number): Promise<UdpRelaySocket> {
+function bindAt(
+  family: IpFamily,
+  address: string,
+  port: number,
+  onInputError: RelayInputErrorHandler,
+): Promise<UdpRelaySocket> {
   return new Promise((resolve, reject) => {
     const socket = createSocket({
       type: family === 'IPv4' ? 'udp4' : 'udp6',
@@ -64,7 +79,8 @@ function bindAt(family: IpFamily, address: string, port: number): Promise<UdpRel
     socket.once('error', onError);
     socket.bind({ address, port, exclusive: true }, () => {
       socket.off('error', onError);
-      resolve(new UdpRelaySocket(socket, { family, address, port: socket.address().port }));
+      const bound = { family, address, port: socket.address().port };
+      resolve(new UdpRelaySocket(socket, bound, onInputError));
     });
   });
 }
@@ -73,10 +89,16 @@ export class UdpRelayAllocator implements RelayAllocator {
   readonly families: ReadonlySet<IpFamily>;
   readonly #addresses: Partial<Record<IpFamily, string>>;
   readonly #range: PortRange;
+  readonly #onInputError: RelayInputErrorHandler;
 
-  constructor(addresses: Partial<Record<IpFamily, string>>, range: PortRange) {
+  constructor(
+    addresses: Partial<Record<IpFamily, string>>,
+    range: PortRange,
+    onInputError: RelayInputErrorHandler,
+  ) {
     this.#addresses = addresses;
     this.#range = range;
+    this.#onInputError = onInputError;
     this.families = new Set(Object.keys(addresses) as IpFamily[]);
   }
 
@@ -102,6 +124,6 @@ export class UdpRelayAllocator implements RelayAllocator {
     if (address === undefined) return Promise.reject(new Error(`no ${family} relay address`));
     if (port < this.#range.min || port > this.#range.max)
       return Promise.reject(new Error('port outside the range'));
-    return bindAt(family, address, port);
+    return bindAt(family, address, port, this.#onInputError);
   }
 }

@@ -7,6 +7,7 @@ import {
   addAttribute,
   type DecodedStunMessage,
   getAttribute,
+  getAttributes,
   type IpFamily,
   StunDecodeError,
   type StunMessage,
@@ -15,6 +16,7 @@ import {
 } from '../stun/index.ts';
 import type { TimerHandle } from '../util/index.ts';
 import { Allocation, type ClientConnection, type RelaySocket } from './allocation.ts';
+import type { AllocationQuotas } from './allocation-quotas.ts';
 import {
   AddressFamilyCode,
   CHANNEL_NUMBER,
@@ -27,7 +29,9 @@ import {
   XOR_PEER_ADDRESS,
   XOR_RELAYED_ADDRESS,
 } from './attributes.ts';
+import { quotaUserOf } from './auth.ts';
 import { isValidChannelNumber } from './channel-data.ts';
+import type { InputErrorRecorder } from './input-boundary.ts';
 import type { TurnCoreOptions } from './options.ts';
 import { addMapped, errorResponse, type RequestAuth, successResponse } from './responses.ts';
 
@@ -39,12 +43,6 @@ interface Reservation {
   readonly timer: TimerHandle;
 }
 
-/** The user a quota is counted against: the user part of a REST username "expiry:user". */
-function quotaUserOf(username: string): string {
-  const colon = username.indexOf(':');
-  return colon >= 0 && /^\d+$/.test(username.slice(0, colon)) ? username.slice(colon + 1) : username;
-}
-
 /** What allocation requests need of the TURN core (an interface, so the two files do not import each other). */
 export interface AllocationHost {
   readonly options: TurnCoreOptions;
@@ -52,17 +50,22 @@ export interface AllocationHost {
   /** 5-tuples whose Allocate is waiting for a relay socket. */
   readonly pending: Set<string>;
   readonly closed: boolean;
+  readonly quotas: AllocationQuotas;
+  readonly inputErrors: InputErrorRecorder;
   reply(
     connection: ClientConnection,
     request: DecodedStunMessage,
     response: StunMessage,
     auth: RequestAuth | undefined,
   ): Uint8Array;
-  userAllocationCount(user: string): number;
+  allocationAtRelayAddress(address: TransportAddress): Allocation | undefined;
+  isRevoked(user: string): boolean;
   addAllocation(allocation: Allocation, lifetimeSeconds: number): void;
   refreshAllocation(allocation: Allocation, lifetimeSeconds: number): void;
   removeAllocation(allocation: Allocation, reason: string): void;
 }
+
+const transactionKey = (request: DecodedStunMessage) => Buffer.from(request.transactionId).toString('hex');
 
 export class AllocationRequests {
   readonly #core: AllocationHost;
@@ -77,7 +80,7 @@ export class AllocationRequests {
       this.#allocate(connection, request, auth).catch((error: unknown) => {
         // A malformed attribute is read inside the async handler: answer it like the others (400).
         if (error instanceof StunDecodeError) this.#error(connection, request, 400, auth);
-        else this.#core.options.logger?.warn({ err: error }, 'TURN Allocate failed');
+        else this.#core.inputErrors.record(connection.protocol, error, connection.remote.address);
       });
       return;
     }
@@ -121,8 +124,8 @@ export class AllocationRequests {
     auth: RequestAuth,
   ): Promise<void> {
     const core = this.#core;
-    const { quotas, relays } = core.options;
-    const transaction = Buffer.from(request.transactionId).toString('hex');
+    const { relays } = core.options;
+    const transaction = transactionKey(request);
     const existing = core.allocations.get(connection.key);
     if (existing) {
       // RFC 8656 §7.2 step 2: a retransmitted Allocate gets the same answer; any other is a mismatch.
@@ -159,18 +162,49 @@ export class AllocationRequests {
       this.#error(connection, request, 440, auth);
       return;
     }
-    // Step 10: quotas.
+    // Read before a socket is opened: a malformed LIFETIME must not leave one behind.
+    const lifetime = this.#lifetime(request);
+    // Step 10: quotas, held from here until the allocation ends, or released now if none is made.
     const quotaUser = quotaUserOf(auth.username);
-    if (core.userAllocationCount(quotaUser) >= quotas.perUser) {
-      this.#error(connection, request, 486, auth);
+    const source = connection.remote.address;
+    const refusal = core.quotas.hold(quotaUser, source);
+    if (refusal) {
+      core.options.counters.allocationsRefused[refusal]++;
+      core.options.logger?.debug({ client: source, reason: refusal }, 'TURN allocation refused');
+      this.#error(connection, request, refusal === 'total_quota' ? 508 : 486, auth);
       return;
     }
-    if (core.allocations.size + core.pending.size >= quotas.total) {
-      this.#error(connection, request, 508, auth);
-      return;
-    }
-
     core.pending.add(connection.key);
+    let made = false;
+    try {
+      made = await this.#openRelay(connection, request, auth, {
+        family,
+        evenPort,
+        token,
+        quotaUser,
+        lifetime,
+      });
+    } finally {
+      core.pending.delete(connection.key);
+      if (!made) core.quotas.release(quotaUser, source);
+    }
+  }
+
+  /** Steps 8-9 and the answer: opens (or takes the reserved) relay socket; true once the allocation exists. */
+  async #openRelay(
+    connection: ClientConnection,
+    request: DecodedStunMessage,
+    auth: RequestAuth,
+    wanted: {
+      family: IpFamily;
+      evenPort: { reserveNext: boolean } | undefined;
+      token: Uint8Array | undefined;
+      quotaUser: string;
+      lifetime: number;
+    },
+  ): Promise<boolean> {
+    const core = this.#core;
+    const { family, evenPort, token, quotaUser, lifetime } = wanted;
     let relay: RelaySocket;
     let reserved: { token: Uint8Array; socket: RelaySocket } | undefined;
     try {
@@ -178,32 +212,30 @@ export class AllocationRequests {
         const reservation = this.#takeReservation(token);
         if (!reservation) {
           this.#error(connection, request, 508, auth);
-          return;
+          return false;
         }
         relay = reservation;
       } else {
-        relay = await relays.open(family, evenPort !== undefined);
+        relay = await core.options.relays.open(family, evenPort !== undefined);
         if (evenPort?.reserveNext) {
           reserved = await this.#reserve(family, relay.address.port + 1);
           if (!reserved) {
             relay.close();
             this.#error(connection, request, 508, auth);
-            return;
+            return false;
           }
         }
       }
     } catch (error) {
       core.options.logger?.warn({ err: error, family }, 'no relay port available');
       this.#error(connection, request, 508, auth);
-      return;
-    } finally {
-      core.pending.delete(connection.key);
+      return false;
     }
-    if (core.closed) {
+    // The server closed, or the user was revoked, while the socket was being opened.
+    if (core.closed || core.isRevoked(quotaUser)) {
       relay.close();
-      return;
+      return false;
     }
-    const lifetime = this.#lifetime(request);
     const response = successResponse(request);
     addAttribute(response, XOR_RELAYED_ADDRESS, relay.address);
     addAttribute(response, LIFETIME, lifetime);
@@ -217,10 +249,11 @@ export class AllocationRequests {
       integrityKey: auth.key,
       relay,
       clock: core.options.clock,
-      createdBy: transaction,
+      createdBy: transactionKey(request),
       createdResponse: bytes,
     });
     core.addAllocation(allocation, lifetime);
+    return true;
   }
 
   async #reserve(
@@ -271,11 +304,18 @@ export class AllocationRequests {
     this.#core.reply(connection, request, addAttribute(successResponse(request), LIFETIME, lifetime), auth);
   }
 
-  /** Checks a peer address against the relay's family (443) and the relay policy (403). */
+  /**
+   * Checks a peer address against the relay's family (443) and the relay policy (403). The relayed address
+   * of a live allocation of this server is allowed although the server's own addresses are not (unless the
+   * operator denies it): two clients of one server reach each other relay to relay, the data handed over
+   * inside the server.
+   */
   #peerError(peer: TransportAddress, allocation: Allocation): number | undefined {
     if (peer.family !== allocation.family) return 443;
-    if (!this.#core.options.policy.allows(peer.address)) return 403;
-    return undefined;
+    const { policy } = this.#core.options;
+    if (policy.allows(peer.address)) return undefined;
+    const relayToRelay = this.#core.allocationAtRelayAddress(peer) && !policy.operatorDenies(peer.address);
+    return relayToRelay ? undefined : 403;
   }
 
   /** RFC 8656 §9.2: every XOR-PEER-ADDRESS is checked before any permission is installed. */
@@ -285,11 +325,7 @@ export class AllocationRequests {
     auth: RequestAuth,
     allocation: Allocation,
   ): void {
-    const peers: TransportAddress[] = [];
-    for (const attribute of request.attributes) {
-      if (attribute.type !== XOR_PEER_ADDRESS.type) continue;
-      peers.push(XOR_PEER_ADDRESS.decode(attribute.value, request.transactionId));
-    }
+    const peers = getAttributes(request, XOR_PEER_ADDRESS);
     if (peers.length === 0) {
       this.#error(connection, request, 400, auth);
       return;

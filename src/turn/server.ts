@@ -32,10 +32,20 @@ export interface TurnServerOptions {
   /** The IPv6 address for REQUESTED-ADDRESS-FAMILY IPv6 relays; found like relayAddress when omitted. */
   readonly relayAddressV6?: string;
   readonly relayPortRange?: PortRange;
-  /** Allows relaying to 127.0.0.0/8 and ::1 (tests on one machine). */
+  /** Allows relaying to 127.0.0.0/8 and ::1 (tests on one machine): shorthand for allowing those ranges. */
   readonly allowLoopbackPeers?: boolean;
-  /** Ranges (CIDR) allowed as peers although private or special, e.g. the operator's LAN. */
+  /**
+   * Ranges (CIDR) allowed as peers whatever else refuses them (special ranges, the server's own addresses,
+   * deniedPeerRanges), e.g. the operator's LAN. An invalid one makes startTurnServer reject with an Error
+   * naming it.
+   */
   readonly allowedPeerRanges?: readonly string[];
+  /** Ranges (CIDR) refused as peers although the defaults allow them; allowedPeerRanges wins over them. */
+  readonly deniedPeerRanges?: readonly string[];
+  /**
+   * Limits: allocations per user (perUser, default 10), per client IP address (perSourceAddress, default 100),
+   * in total (total, default 10,000); permissions per allocation (default 1000); open TCP/TLS connections.
+   */
   readonly quotas?: Partial<TurnQuotas> & { readonly maxStreamConnections?: number };
   /** Per-source limit on unauthenticated requests (Binding, challenges); default 100/s, bursts of 200. */
   readonly unauthenticatedRateLimit?: { readonly ratePerSecond: number; readonly burst: number };
@@ -58,6 +68,12 @@ export interface TurnServer {
   /** Live counters (also published as metrics). */
   readonly counters: TurnCounters;
   readonly allocationCount: number;
+  /**
+   * Removes every allocation whose user (the user part of REST usernames "expiry:user", or a static
+   * username) is `user`, and refuses that user's credentials until they expire or for 24 hours, whichever
+   * is shorter. Returns how many allocations were removed.
+   */
+  revokeUser(user: string): number;
   close(): Promise<void>;
 }
 
@@ -71,6 +87,19 @@ function firstInterfaceAddress(family: IpFamily): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The addresses of this host peers may not be sent to (RFC 8656 §21.2.3): every interface address as the
+ * server starts, the listen address and the relay addresses.
+ */
+function serverAddresses(host: string, relays: Partial<Record<IpFamily, string>>): string[] {
+  const addresses = new Set<string>(Object.values(relays));
+  if (!isWildcard(host)) addresses.add(host);
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) addresses.add(entry.address);
+  }
+  return [...addresses];
 }
 
 function hasLoopbackV6(): boolean {
@@ -107,8 +136,20 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
   }
   const clock = options.clock ?? systemClock;
   const counters = new TurnCounters();
-  if (options.metricsRegistry) registerTurnMetrics(options.metricsRegistry, counters);
   const relays = relayAddresses(host, options);
+  // Built first: an invalid range in the options throws here, before any socket is open.
+  const policy = new PeerAddressPolicy({
+    allowLoopbackPeers: options.allowLoopbackPeers,
+    allowedPeerRanges: options.allowedPeerRanges,
+    deniedPeerRanges: options.deniedPeerRanges,
+    serverAddresses: serverAddresses(host, relays),
+  });
+  if (options.metricsRegistry) registerTurnMetrics(options.metricsRegistry, counters);
+  const relayAllocator = new UdpRelayAllocator(
+    relays,
+    options.relayPortRange ?? { min: 49152, max: 65535 },
+    (error, source) => core.inputErrors.record('relay', error, source),
+  );
   const core = new TurnServerCore({
     clock,
     credentials: new CredentialStore({
@@ -118,17 +159,15 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
       wallClock: options.wallClock,
     }),
     nonces: new NonceIssuer((options.nonceLifetimeSeconds ?? 600) * 1000),
-    policy: new PeerAddressPolicy({
-      allowLoopbackPeers: options.allowLoopbackPeers,
-      allowedPeerRanges: options.allowedPeerRanges,
-    }),
+    policy,
     rateLimiter: new SourceRateLimiter(
       options.unauthenticatedRateLimit ?? { ratePerSecond: 100, burst: 200 },
     ),
     counters,
-    relays: new UdpRelayAllocator(relays, options.relayPortRange ?? { min: 49152, max: 65535 }),
+    relays: relayAllocator,
     quotas: {
       perUser: options.quotas?.perUser ?? 10,
+      perSourceAddress: options.quotas?.perSourceAddress ?? 100,
       total: options.quotas?.total ?? 10_000,
       permissionsPerAllocation: options.quotas?.permissionsPerAllocation ?? 1000,
     },
@@ -182,6 +221,7 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
     get allocationCount() {
       return core.allocations.size;
     },
+    revokeUser: (user) => core.revokeUser(user),
     async close() {
       core.close();
       udpSocket.close();

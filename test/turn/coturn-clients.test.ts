@@ -3,6 +3,7 @@
 // (-y), over UDP, TCP and TLS, with long-term (-u/-w) and TURN REST (-W) credentials.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { type TestContext, test } from 'node:test';
 import { startTurnServer, type TurnServer } from '../../src/turn/index.ts';
@@ -113,15 +114,16 @@ test('turnutils_uclient relays client to client through us: UDP/TCP/TLS, long-te
     0.25,
   );
   assert.equal(server.counters.authFailures, 0);
-  assert.ok(server.counters.relayedPacketsToPeer >= cases.length * 10);
+  // Client to client, relay to relay: the server hands the data from one allocation to the other itself.
+  assert.ok(server.counters.relayedPacketsBetweenAllocations >= cases.length * 10);
+  assert.equal(server.counters.relayedPacketsToPeer, 0);
 });
 
-test('a relay to a denied address gets 403; the same to an allowed range works', async (t) => {
+test("relay to relay works without allowing loopback: the server's own addresses are reached only so", async (t) => {
   const uclient = findProgram(t, 'turnutils_uclient', ['/usr/bin/turnutils_uclient']);
   if (!uclient) return;
-  const denying = await start(t, {});
-  const allowing = await start(t, { allowedPeerRanges: ['127.0.0.1/32'] });
-  const args = (server: TurnServer) => [
+  const server = await start(t, {});
+  const args = [
     '-y',
     '-n',
     '10',
@@ -133,11 +135,30 @@ test('a relay to a denied address gets 403; the same to an allowed range works',
     'wonderland',
     '-p',
     String(server.udp.port),
-    '127.0.0.1',
+  ];
+  assertRelayed('relay to relay', await run(uclient, [...args, '127.0.0.1']));
+  assert.ok(server.counters.relayedPacketsBetweenAllocations >= 10);
+  assert.equal(server.counters.relayedPacketsToPeer, 0);
+});
+
+test('a relay to a denied address gets 403; the same to an allowed range works', async (t) => {
+  const uclient = findProgram(t, 'turnutils_uclient', ['/usr/bin/turnutils_uclient']);
+  if (!uclient) return;
+  // A UDP echo peer on loopback, as turnutils_peer would be.
+  const peer = createSocket('udp4');
+  t.after(() => peer.close());
+  peer.on('message', (data, remote) => peer.send(data, remote.port, remote.address));
+  await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+  const denying = await start(t, {});
+  const allowing = await start(t, { allowedPeerRanges: ['127.0.0.1/32'] });
+  const args = (server: TurnServer) => [
+    ...['-n', '10', '-z', '5', '-c', '-e', '127.0.0.1', '-r', String(peer.address().port)],
+    ...['-u', 'alice', '-w', 'wonderland', '-p', String(server.udp.port), '127.0.0.1'],
   ];
   const [denied, allowed] = await Promise.all([run(uclient, args(denying)), run(uclient, args(allowing))]);
   assert.match(denied.output, /error 403 \(Forbidden\)/);
   assert.notEqual(denied.code, 0);
   assert.equal(denying.counters.relayedPacketsToPeer, 0);
   assertRelayed('allowed range', allowed);
+  assert.ok(allowing.counters.relayedPacketsToPeer >= 10);
 });
