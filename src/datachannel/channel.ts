@@ -23,6 +23,8 @@ export interface ChannelBackend {
   send(channel: RTCDataChannel, ppid: number, data: Uint8Array): void;
   bufferedAmount(id: number): number;
   maxMessageSize(): number;
+  /** The largest message we accept; deprecated partial messages (RFC 8831 §6.6) are held up to it. */
+  maxReceivedMessageSize(): number;
   /** Starts the closing procedure (RFC 8831 §6.7: reset the outgoing stream once its data is out). */
   close(channel: RTCDataChannel): void;
   holdReceived(bytes: number): void;
@@ -80,6 +82,9 @@ export class RTCDataChannel extends EventTarget {
   #pendingBytes = 0;
   #sendChain: Promise<void> | undefined;
   #partial: Uint8Array[] = [];
+  #partialBytes = 0;
+  /** The pieces of the partial message in progress went past our max-message-size: it is dropped. */
+  #partialTooLarge = false;
   readonly #backend: ChannelBackend;
   readonly #handlers = new Map<string, { handler: Handler; listener: (event: Event) => void }>();
   #readable: ChannelReadable | undefined;
@@ -332,6 +337,16 @@ export class RTCDataChannel extends EventTarget {
     switch (ppid) {
       case Ppid.STRING:
       case Ppid.BINARY: {
+        if (
+          this.#partialTooLarge ||
+          this.#partialBytes + data.length > this.#backend.maxReceivedMessageSize()
+        ) {
+          // The last piece of a message larger than we accept (RFC 8831 §6.6): none of it is delivered.
+          this.#partial = [];
+          this.#partialBytes = 0;
+          this.#partialTooLarge = false;
+          return;
+        }
         const whole = this.#joinPartial(data);
         this.#counters.bytesReceived += whole.length;
         value = ppid === Ppid.STRING ? decoder.decode(whole) : whole;
@@ -345,7 +360,16 @@ export class RTCDataChannel extends EventTarget {
         break;
       case Ppid.STRING_PARTIAL:
       case Ppid.BINARY_PARTIAL:
-        // RFC 8831 §6.6: deprecated; pieces are collected until the closing full-PPID message.
+        // RFC 8831 §6.6: deprecated; pieces are collected until the closing full-PPID message, bounded
+        // like any message by our max-message-size (before, a peer could make us hold without limit).
+        if (this.#partialTooLarge) return;
+        this.#partialBytes += data.length;
+        if (this.#partialBytes > this.#backend.maxReceivedMessageSize()) {
+          this.#partial = [];
+          this.#partialBytes = 0;
+          this.#partialTooLarge = true;
+          return;
+        }
         this.#partial.push(data.slice());
         return;
       default:
@@ -368,6 +392,7 @@ export class RTCDataChannel extends EventTarget {
     if (this.#partial.length > 0) {
       const pieces = [...this.#partial, data];
       this.#partial = [];
+      this.#partialBytes = 0;
       whole = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
       let offset = 0;
       for (const piece of pieces) {

@@ -73,6 +73,7 @@ export class DataChannelTransport {
       send: (channel, ppid, data) => this.#send(channel, ppid, data),
       bufferedAmount: (id) => association.bufferedAmount(id),
       maxMessageSize: () => association.maxMessageSize,
+      maxReceivedMessageSize: () => association.maxReceivedMessageSize,
       close: (channel) => this.#closeChannel(channel),
       holdReceived: (bytes) => association.holdReceived(bytes),
       releaseReceived: (bytes) => association.releaseReceived(bytes),
@@ -264,6 +265,10 @@ export class DataChannelTransport {
   /** RFC 8832 §6: the peer opened a channel; answer with DATA_CHANNEL_ACK and announce it. */
   #acceptInBand(streamId: number, open: DcepOpen): void {
     if (this.#channels.has(streamId) || this.#resets.has(streamId)) return;
+    // RFC 8831 §6.5: a channel uses its stream id both ways. A peer that announced fewer inbound streams
+    // than it sends on can open one we could never answer on (before, the ACK's send threw out of the
+    // packet's processing); so can one that opens after starting to shut down. Neither gets a channel.
+    if (streamId >= this.#streamLimit() || this.#association.state !== 'established') return;
     const init: RTCDataChannelInit = {
       ordered: open.ordered,
       protocol: open.protocol,

@@ -25,6 +25,7 @@ import {
 import type { CandidatePair } from './checklist.ts';
 import { type CheckHost, ConnectivityChecks, type IceAgentCounters, type IceParameters } from './checks.ts';
 import { Consent } from './consent.ts';
+import { DatagramBoundary } from './datagram-boundary.ts';
 import { Gatherer } from './gatherer.ts';
 import {
   authenticateCheck,
@@ -76,6 +77,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   readonly #foundations = new FoundationAllocator();
   readonly #tieBreaker: bigint;
   readonly #consent: Consent;
+  /** Every datagram of every socket is processed under it (see datagram-boundary.ts). */
+  readonly datagramErrors: DatagramBoundary;
   #role: IceRole;
   #local: IceParameters;
   #remote: IceParameters | undefined;
@@ -107,8 +110,13 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     this.#local = options.localParameters ?? generateIceParameters();
     this.#taMs = options.taMs ?? 50;
     this.#router = new StunRouter(this.clock);
+    this.datagramErrors = new DatagramBoundary({
+      clock: this.clock,
+      ...(options.reportDatagramError && { report: options.reportDatagramError }),
+    });
     this.#checks = new ConnectivityChecks(this.#checkHost(), {
       clock: this.clock,
+      boundary: this.datagramErrors,
       router: this.#router,
       foundations: this.#foundations,
       counters: this.counters,
@@ -128,7 +136,13 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       taMs: this.#taMs,
       serverRetransmit: { rtoMs: 500, maxTransmissions: 3, lastWaitFactor: 4 },
       turnTls: options.turnTls,
-      onDatagram: (local, data, from) => this.#receive(local, data, from),
+      onDatagram: (local, data, from) => {
+        try {
+          this.#receive(local, data, from);
+        } catch (error) {
+          this.datagramErrors.caught(error);
+        }
+      },
       onCandidateError: (error) => this.emit('candidateerror', error),
     });
     this.#consent = new Consent({
@@ -269,7 +283,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     if (isMdnsName(candidate.address)) {
       const epoch = this.#remoteEpoch;
       this.#pendingMdns++;
-      this.#transport
+      const resolved = this.#transport
         .resolveMdns(candidate.address)
         .catch(() => undefined)
         .then((address) => {
@@ -284,6 +298,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
           }
           this.#updateState();
         });
+      this.datagramErrors.settle(resolved);
       return;
     }
     if (!/^[0-9.]+$|:/.test(candidate.address)) {
@@ -504,7 +519,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
     const generation = this.#generation;
     const interval = this.#options.consentIntervalMs ?? 5000;
     // RFC 7675 §5.1: each consent check is one request; the next one comes an interval later anyway.
-    this.#router
+    const answered = this.#router
       .transactions(
         pair.local.socket,
         { address: pair.remote.address, port: pair.remote.candidate.port },
@@ -520,6 +535,7 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         },
         () => {},
       );
+    this.datagramErrors.settle(answered);
   }
 
   // ---- States ----

@@ -20,6 +20,7 @@ import {
   type RemoteCandidate,
 } from './candidate.ts';
 import { CandidatePair, Checklist } from './checklist.ts';
+import type { DatagramBoundary } from './datagram-boundary.ts';
 import { buildCheckRequest, type IceRole, type IncomingCheck } from './messages.ts';
 import type { StunRouter } from './stun-router.ts';
 
@@ -67,6 +68,8 @@ export interface CheckOptions {
   readonly router: StunRouter;
   readonly foundations: FoundationAllocator;
   readonly counters: IceAgentCounters;
+  /** Where the continuations of check responses end (datagram-boundary.ts). */
+  readonly boundary: DatagramBoundary;
   readonly taMs: number;
   readonly checkRtoMs: number;
   readonly checkMaxTransmissions: number;
@@ -226,7 +229,7 @@ export class ConnectivityChecks {
       'check',
       { rtoMs: this.#options.checkRtoMs, maxTransmissions: this.#options.checkMaxTransmissions },
     );
-    transactions.request(message, options).then(
+    const answered = transactions.request(message, options).then(
       (response) => {
         if (generation !== this.#host.generation() || this.#host.closed()) return;
         this.#onCheckResponse(pair, response, useCandidate, role, priority);
@@ -240,6 +243,7 @@ export class ConnectivityChecks {
         this.#host.changed();
       },
     );
+    this.#options.boundary.settle(answered);
   }
 
   #onCheckFailure(pair: CandidatePair, useCandidate: boolean): void {

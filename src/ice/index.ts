@@ -9,6 +9,12 @@ export {
   typePreference,
 } from './candidate.ts';
 export { CandidatePair, type CandidatePairState } from './checklist.ts';
+export {
+  DatagramBoundary,
+  type DatagramBoundaryOptions,
+  type DatagramErrorReport,
+  type DatagramErrorReporter,
+} from './datagram-boundary.ts';
 export { type IceServer, type IceServerUrl, parseIceServerUrl } from './gatherer.ts';
 export { DnsDecodeError, decodeMdnsResponse, encodeMdnsQuery, MdnsResolver } from './mdns.ts';
 export type { IceRole } from './messages.ts';

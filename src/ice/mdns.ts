@@ -8,6 +8,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { formatIp } from '../stun/index.ts';
 import { ByteReader, ByteWriter, TruncatedInputError } from '../util/index.ts';
+import { DatagramBoundary } from './datagram-boundary.ts';
 
 export const MDNS_ADDRESS = '224.0.0.251';
 export const MDNS_PORT = 5353;
@@ -120,11 +121,14 @@ export function decodeMdnsResponse(message: Uint8Array): { id: number; records: 
 export interface MdnsResolverOptions {
   /** How long to wait for an answer (default 1500 ms); the query is repeated once halfway. */
   readonly timeoutMs?: number | undefined;
+  /** Counts (and reports) answers whose handling threw: the transport's, or else one of its own. */
+  readonly boundary?: DatagramBoundary;
 }
 
 /** Resolves `.local` names with multicast queries on a lazily bound socket. */
 export class MdnsResolver {
   readonly #timeoutMs: number;
+  readonly #boundary: DatagramBoundary;
   /** Waiting callers by lower-case name. */
   readonly #pending = new Map<string, ((address: string | undefined) => void)[]>();
   readonly #cache = new Map<string, Promise<string | undefined>>();
@@ -132,6 +136,7 @@ export class MdnsResolver {
 
   constructor(options: MdnsResolverOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 1500;
+    this.#boundary = options.boundary ?? new DatagramBoundary();
   }
 
   #bind(port: number): Promise<Socket | undefined> {
@@ -148,7 +153,13 @@ export class MdnsResolver {
         } catch {
           // No multicast here: legacy unicast answers (RFC 6762 §6.7) may still come to the query's port.
         }
-        socket.on('message', (message) => this.#receive(new Uint8Array(message)));
+        socket.on('message', (message) => {
+          try {
+            this.#receive(new Uint8Array(message));
+          } catch (error) {
+            this.#boundary.caught(error);
+          }
+        });
         resolve(socket);
       });
     });

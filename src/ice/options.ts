@@ -5,6 +5,7 @@ import { type Clock, randomBytes } from '../util/index.ts';
 import type { IceCandidateError } from './candidate.ts';
 import type { CandidatePair } from './checklist.ts';
 import type { IceAgentCounters, IceParameters } from './checks.ts';
+import type { DatagramErrorReporter } from './datagram-boundary.ts';
 import type { IceServer } from './gatherer.ts';
 import type { IceRole } from './messages.ts';
 import type { IceEndpoint, IceTransport } from './transport.ts';
@@ -58,6 +59,11 @@ export interface IceAgentOptions {
   readonly localParameters?: IceParameters;
   /** Source of randomness for timer jitter (tests pass a seeded one). */
   readonly random?: () => number;
+  /**
+   * Where the rate-limited reports of datagrams dropped because their processing threw go (kinds and
+   * counts only); a process warning by default.
+   */
+  readonly reportDatagramError?: DatagramErrorReporter;
 }
 
 export interface IceAgentEvents {

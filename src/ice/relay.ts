@@ -39,14 +39,15 @@ export class TurnRelaySocket implements IceSocket {
     }
     const pending: PeerState = { ready: false, queue: [data.slice()] };
     this.#peers.set(key, pending);
-    this.#client.bindChannel(peer).then(
-      () => {
+    this.#client
+      .bindChannel(peer)
+      .then(() => {
         pending.ready = true;
         for (const queued of pending.queue.splice(0)) this.#client.send(peer, queued);
-      },
-      // Refused (e.g. 403 for a forbidden peer) or timed out: forget it, so a later send tries again.
-      () => this.#peers.delete(key),
-    );
+      })
+      // Refused (e.g. 403 for a forbidden peer), timed out, or the client failed sending what was held:
+      // forget it, so a later send tries again (and no rejection is left unhandled).
+      .catch(() => this.#peers.delete(key));
   }
 
   onMessage(handler: IceDatagramHandler): void {

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { connectTurnTransport, type TurnClientTransport, type TurnServerAddress } from '../turn/index.ts';
 import type { VirtualNetwork, VirtualUdpSocket } from '../util/index.ts';
+import { DatagramBoundary, type DatagramErrorReporter } from './datagram-boundary.ts';
 import { MdnsResolver } from './mdns.ts';
 
 /** IPv4 or IPv6 from an address text (IPv6 addresses contain ':'). */
@@ -77,12 +78,19 @@ class NodeIceSocket implements IceSocket {
     readonly address: string,
     readonly port: number,
     readonly onClose: (socket: NodeIceSocket) => void,
+    boundary: DatagramBoundary,
   ) {
     socket.on('message', (message, info) => {
-      this.#handler?.(new Uint8Array(message.buffer, message.byteOffset, message.byteLength), {
-        address: info.address,
-        port: info.port,
-      });
+      // An ICE agent's handler catches and counts what its processing throws (datagram-boundary.ts);
+      // this is the last resort for any other handler: the datagram is dropped, never the process.
+      try {
+        this.#handler?.(new Uint8Array(message.buffer, message.byteOffset, message.byteLength), {
+          address: info.address,
+          port: info.port,
+        });
+      } catch (error) {
+        boundary.caught(error);
+      }
     });
     // Send errors (unreachable networks, ICMP errors) surface here; a lost datagram is what ICE expects.
     socket.on('error', () => {});
@@ -135,15 +143,25 @@ export interface NodeIceTransportOptions {
   readonly mdns?: boolean;
   /** Milliseconds to wait for an mDNS answer (default 1500). */
   readonly mdnsTimeoutMs?: number;
+  /** Where reports of datagrams dropped because a handler threw go; a process warning by default. */
+  readonly reportDatagramError?: DatagramErrorReporter;
 }
 
 /** Real sockets: node:os for interfaces, node:dgram for UDP, node:dns for server names. */
 export class NodeIceTransport implements IceTransport {
   readonly #sockets = new Set<IceSocket>();
   readonly #mdns: MdnsResolver | undefined;
+  /** Datagrams of these sockets (mDNS included) dropped because their handler threw. */
+  readonly datagramErrors: DatagramBoundary;
 
   constructor(options: NodeIceTransportOptions = {}) {
-    this.#mdns = options.mdns === false ? undefined : new MdnsResolver({ timeoutMs: options.mdnsTimeoutMs });
+    this.datagramErrors = new DatagramBoundary(
+      options.reportDatagramError ? { report: options.reportDatagramError } : {},
+    );
+    this.#mdns =
+      options.mdns === false
+        ? undefined
+        : new MdnsResolver({ timeoutMs: options.mdnsTimeoutMs, boundary: this.datagramErrors });
   }
 
   interfaces(): IceInterfaceAddress[] {
@@ -162,8 +180,12 @@ export class NodeIceTransport implements IceTransport {
       socket.once('error', reject);
       socket.bind({ address, port: 0 }, () => {
         socket.off('error', reject);
-        const wrapped = new NodeIceSocket(socket, address, socket.address().port, (closed) =>
-          this.#sockets.delete(closed),
+        const wrapped = new NodeIceSocket(
+          socket,
+          address,
+          socket.address().port,
+          (closed) => this.#sockets.delete(closed),
+          this.datagramErrors,
         );
         this.#sockets.add(wrapped);
         resolve(wrapped);

@@ -92,6 +92,11 @@ export class SctpAssociation {
     return this.#options.remoteMaxMessageSize;
   }
 
+  /** The largest message we accept (our own max-message-size, RFC 8841 §6). */
+  get maxReceivedMessageSize(): number {
+    return this.#options.maxMessageSize;
+  }
+
   /**
    * What the session descriptions say of the peer (RFC 8841): its SCTP port, which must be known before
    * the association starts, and its max-message-size, which a renegotiation may change.

@@ -6,6 +6,7 @@ import {
   type DataChunk,
   ErrorCauseCode,
   type HeartbeatChunk,
+  type ReconfigChunk,
 } from './chunks/types.ts';
 import { SctpAssociationError } from './errors.ts';
 import type { LocalParameters, Negotiated, PeerParameters } from './handshake.ts';
@@ -69,6 +70,7 @@ export class DataPath {
   readonly #reconfig: ProtocolTimer;
   readonly #t2: ProtocolTimer;
   #flushScheduled = false;
+  #unsentReconfig: ReconfigChunk | undefined;
   #disposed = false;
   #heartbeatNonce: Uint8Array | undefined;
   #t2Rto = 0;
@@ -76,14 +78,35 @@ export class DataPath {
   constructor(private readonly config: DataPathConfig) {
     const { clock, negotiated, owner } = config;
     this.#builder = new PacketBuilder(config.maxPacketSize);
-    this.#t3 = new ProtocolTimer('T3-rtx', clock, () => this.#onT3());
-    this.#delayedAck = new ProtocolTimer('delayed SACK', clock, () => {
-      this.receiver.requestSack();
-      this.flush();
-    });
-    this.#heartbeat = new ProtocolTimer('heartbeat', clock, () => this.#onHeartbeat());
-    this.#reconfig = new ProtocolTimer('stream reconfiguration', clock, () => this.#onReconfigTimer());
-    this.#t2 = new ProtocolTimer('T2-shutdown', clock, () => this.#onT2());
+    const guarded = (work: () => void) => this.#guarded(work);
+    this.#t3 = new ProtocolTimer(
+      'T3-rtx',
+      clock,
+      guarded(() => this.#onT3()),
+    );
+    this.#delayedAck = new ProtocolTimer(
+      'delayed SACK',
+      clock,
+      guarded(() => {
+        this.receiver.requestSack();
+        this.flush();
+      }),
+    );
+    this.#heartbeat = new ProtocolTimer(
+      'heartbeat',
+      clock,
+      guarded(() => this.#onHeartbeat()),
+    );
+    this.#reconfig = new ProtocolTimer(
+      'stream reconfiguration',
+      clock,
+      guarded(() => this.#onReconfigTimer()),
+    );
+    this.#t2 = new ProtocolTimer(
+      'T2-shutdown',
+      clock,
+      guarded(() => this.#onT2()),
+    );
     const headerLength = negotiated.interleaved ? 20 : 16;
     this.queue = new SendQueue(negotiated.interleaved, (config.maxPacketSize - 12 - headerLength) & ~3);
     this.sender = new DataSender({
@@ -114,6 +137,8 @@ export class DataPath {
       sender: this.sender,
       receiver: this.receiver,
       timer: this.#reconfig,
+      // A packet's common header, the chunk header, a response (12) and the request's own 16 bytes.
+      maxStreamsPerRequest: Math.floor((config.maxPacketSize - 12 - 4 - 12 - 16) / 4) * 2,
       onReset: owner.streamsReset,
     });
     this.#armHeartbeat();
@@ -142,7 +167,22 @@ export class DataPath {
   scheduleFlush(): void {
     if (this.#flushScheduled || this.#disposed) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => this.flush());
+    queueMicrotask(this.#guarded(() => this.flush()));
+  }
+
+  /**
+   * Work in a microtask or timer of its own (a flush a received packet scheduled, a retransmission) has
+   * no caller to report to: an error there ends the association instead of reaching the process.
+   */
+  #guarded(work: () => void): () => void {
+    return () => {
+      try {
+        work();
+      } catch (error) {
+        const kind = error instanceof Error ? error.name : 'non-error';
+        this.config.owner.end(new SctpAssociationError(`internal error in the data path (${kind})`));
+      }
+    };
   }
 
   handle(chunk: Chunk): void {
@@ -255,8 +295,11 @@ export class DataPath {
       }
       const forwardTsn = sender.takeForwardTsn(now);
       if (forwardTsn && builder.fits(chunkLength(forwardTsn))) builder.add(forwardTsn);
-      const reconfig = this.resetter.take();
+      // A RE-CONFIG that no longer fits behind the SACK and control chunks opens the next packet.
+      const reconfig = this.#unsentReconfig ?? this.resetter.take();
+      this.#unsentReconfig = undefined;
       if (reconfig && builder.fits(chunkLength(reconfig))) builder.add(reconfig);
+      else if (reconfig && !builder.empty) this.#unsentReconfig = reconfig;
       // §6.1 Max.Burst: the rest waits for the next SACK, which keeps the sending ack-clocked.
       if (dataAllowed && burst < maxBurst && sender.fillPacket(builder, now)) burst++;
       if (builder.empty) break;

@@ -24,6 +24,8 @@ export interface StreamResetDeps {
   receiver: DataReceiver;
   /** The stream reconfiguration timer (RFC 6525 §5.1.1 uses the RTO), owned by the association. */
   timer: ProtocolTimer;
+  /** Streams one request may list and still fit a packet, with a response beside it. */
+  maxStreamsPerRequest: number;
   onReset(streamIds: number[], direction: StreamResetDirection, succeeded: boolean): void;
 }
 
@@ -61,7 +63,10 @@ export class StreamResetter {
     const parameters = this.#responses;
     this.#responses = [];
     if (!this.#inFlight && this.#pending.size > 0) {
-      const ready = [...this.#pending].filter((id) => !this.deps.queue.hasPending(id));
+      // RFC 6525 §4.1 puts no limit on the list, but the chunk must fit a packet: the rest go next.
+      const ready = [...this.#pending]
+        .filter((id) => !this.deps.queue.hasPending(id))
+        .slice(0, this.deps.maxStreamsPerRequest);
       if (ready.length > 0) {
         for (const id of ready) this.#pending.delete(id);
         this.#inFlight = {
