@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { describeCommandError } from './errors.ts';
 import { serveCommand } from './serve.ts';
 import { tokenCommand } from './token.ts';
 
@@ -7,4 +8,14 @@ const program = new Command('dyad')
   .addCommand(serveCommand())
   .addCommand(tokenCommand());
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Commander has already printed its own usage errors.
+  if (!(error instanceof CommanderError)) {
+    const level = process.env.DYAD_LOG_LEVEL;
+    console.error(describeCommandError(error, level === 'debug' || level === 'trace'));
+  }
+  // Whatever a half-started command opened (a TURN socket before the HTTP port failed) must not keep it alive.
+  process.exit(error instanceof CommanderError ? error.exitCode : 1);
+}

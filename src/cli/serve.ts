@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Logger, pino } from 'pino';
 import { defaultServerOptions, defaultTurnOptions, startServer, type TurnOptions } from '../server/index.ts';
+import { parseIpRange } from '../turn/index.ts';
+import { explainListenError, UserError } from './errors.ts';
 import { buildWebAppIfStale } from './web-build.ts';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -13,14 +15,14 @@ function integer(name: string) {
   return (value: string): number => {
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed < 0)
-      throw new Error(`${name} must be a whole number, got "${value}"`);
+      throw new InvalidArgumentError(`--${name} takes a whole number, got "${value}".`);
     return parsed;
   };
 }
 
 function collectTurnUsers(value: string, previous: Map<string, string> | undefined): Map<string, string> {
   const separator = value.indexOf(':');
-  if (separator <= 0) throw new Error(`--turn-user takes user:password, got "${value}"`);
+  if (separator <= 0) throw new InvalidArgumentError(`--turn-user takes user:password, got "${value}".`);
   return new Map(previous).set(value.slice(0, separator), value.slice(separator + 1));
 }
 
@@ -28,8 +30,31 @@ function portRange(value: string): { min: number; max: number } {
   const match = /^(\d{1,5})-(\d{1,5})$/.exec(value);
   const [min, max] = [Number(match?.[1]), Number(match?.[2])];
   if (!match || min < 1 || max > 65_535 || min > max)
-    throw new Error(`--turn-relay-ports takes min-max, got "${value}"`);
+    throw new InvalidArgumentError(`--turn-relay-ports takes min-max, got "${value}".`);
   return { min, max };
+}
+
+/** --turn-deny and --turn-allow: repeatable; each value (or the variable) may list ranges split by commas. */
+function collectRanges(flag: string) {
+  return (value: string, previous: string[] | undefined): string[] => {
+    const ranges = value.split(/[\s,]+/).filter((range) => range !== '');
+    for (const range of ranges) {
+      try {
+        parseIpRange(range);
+      } catch {
+        throw new InvalidArgumentError(
+          `${flag} takes an address or CIDR range like 203.0.113.0/24, got "${range}".`,
+        );
+      }
+    }
+    return [...(previous ?? []), ...ranges];
+  };
+}
+
+/** Seconds, or "never". */
+function secondsOrNever(value: string): number | undefined {
+  if (value === 'never') return undefined;
+  return integer('turn-revoke-after-leave')(value);
 }
 
 type TurnFlags = {
@@ -43,17 +68,21 @@ type TurnFlags = {
   turnRelayAddress?: string;
   turnRelayPorts?: { min: number; max: number };
   allowLoopbackPeers?: boolean;
+  turnDeny?: string[];
+  turnAllow?: string[];
+  turnAllocationsPerAddress: number;
+  turnRevokeAfterLeave: number | undefined;
 };
 
 async function turnOptions(flags: TurnFlags): Promise<TurnOptions> {
   let tls: TurnOptions['tls'];
   if (flags.turnTlsPort !== undefined) {
     if (!flags.turnTlsCert || !flags.turnTlsKey)
-      throw new Error('--turn-tls-port needs --turn-tls-cert and --turn-tls-key');
+      throw new UserError('--turn-tls-port needs --turn-tls-cert and --turn-tls-key.');
     tls = {
       port: flags.turnTlsPort,
-      cert: await readFile(flags.turnTlsCert, 'utf8'),
-      key: await readFile(flags.turnTlsKey, 'utf8'),
+      cert: await readPem(flags.turnTlsCert, '--turn-tls-cert'),
+      key: await readPem(flags.turnTlsKey, '--turn-tls-key'),
     };
   }
   return {
@@ -66,7 +95,20 @@ async function turnOptions(flags: TurnFlags): Promise<TurnOptions> {
     relayAddress: flags.turnRelayAddress,
     relayPortRange: flags.turnRelayPorts,
     allowLoopbackPeers: flags.allowLoopbackPeers === true,
+    deniedPeerRanges: flags.turnDeny ?? [],
+    allowedPeerRanges: flags.turnAllow ?? [],
+    allocationsPerAddress: flags.turnAllocationsPerAddress,
+    revokeAfterLeaveSeconds: flags.turnRevokeAfterLeave,
   };
+}
+
+async function readPem(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'it cannot be read';
+    throw new UserError(`${flag} names ${path}, but ${reason}.`);
+  }
 }
 
 /** Every flag can also be set by its DYAD_* environment variable. */
@@ -170,6 +212,54 @@ export function serveCommand(): Command {
     )
     .addOption(
       option(
+        '--turn-deny <cidr>',
+        'refuse to relay to this range, ahead of the defaults (repeatable; commas in the variable)',
+        'DYAD_TURN_DENY',
+      ).argParser(collectRanges('--turn-deny')),
+    )
+    .addOption(
+      option(
+        '--turn-allow <cidr>',
+        'allow relaying to this range although denied, e.g. your LAN (repeatable; wins over --turn-deny)',
+        'DYAD_TURN_ALLOW',
+      ).argParser(collectRanges('--turn-allow')),
+    )
+    .addOption(
+      option(
+        '--turn-allocations-per-address <n>',
+        'TURN allocations one client IP address may hold at once',
+        'DYAD_TURN_ALLOCATIONS_PER_ADDRESS',
+      )
+        .default(defaultTurnOptions.allocationsPerAddress)
+        .argParser(integer('turn-allocations-per-address')),
+    )
+    .addOption(
+      option(
+        '--turn-revoke-after-leave <seconds>',
+        'revoke the TURN credentials of a peer this long after its signaling socket closed ("never": at expiry)',
+        'DYAD_TURN_REVOKE_AFTER_LEAVE',
+      )
+        .default(defaultTurnOptions.revokeAfterLeaveSeconds)
+        .argParser(secondsOrNever),
+    )
+    .addOption(
+      option(
+        '--max-sockets-per-address <n>',
+        'signaling sockets one client address may hold open',
+        'DYAD_MAX_SOCKETS_PER_ADDRESS',
+      )
+        .default(defaults.maxSocketsPerAddress)
+        .argParser(integer('max-sockets-per-address')),
+    )
+    .addOption(
+      option(
+        '--trust-proxy',
+        'take the client address from X-Forwarded-For (only behind your own reverse proxy)',
+        'DYAD_TRUST_PROXY',
+      ),
+    )
+    .addOption(
+      option(
         '--redis <url>',
         'share rooms with other processes through Redis (redis://host:port)',
         'DYAD_REDIS_URL',
@@ -190,6 +280,8 @@ export function serveCommand(): Command {
       webRoot = resolve(webRoot);
       const server = await startServer({
         host: flags.host,
+        maxSocketsPerAddress: flags.maxSocketsPerAddress,
+        trustProxy: flags.trustProxy === true,
         port: flags.port,
         webRoot,
         roomTokenSecret: flags.roomSecret,
@@ -201,6 +293,8 @@ export function serveCommand(): Command {
         redisUrl: flags.redis,
         turn: flags.turn === false ? undefined : await turnOptions(flags),
         logger,
+      }).catch((error: unknown) => {
+        throw explainListenError(error, flags);
       });
       const turnPort = server.turn ? `, STUN/TURN: ${server.turn.udp.port} UDP+TCP` : '';
       console.log(`Dyad is running: ${server.url}  (signaling: ${server.wsUrl()}${turnPort})`);

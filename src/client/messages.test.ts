@@ -101,6 +101,18 @@ describe('encodeClientMessage', () => {
     // 30,000 three-byte characters: 90,000 bytes although only 30,000 UTF-16 units.
     assert.equal(encodeClientMessage(offer('\u20ac'.repeat(30_000))), undefined);
   });
+
+  it('refuses data nested deeper than the server accepts, also too deep for JSON.stringify', () => {
+    const nested = (depth: number) => {
+      let data: unknown = 1;
+      for (let level = 0; level < depth; level++) data = [data];
+      return { command: 'peerMessageCommand' as const, streamId: 'r1', data };
+    };
+    // The frame object is the first of 32 levels.
+    assert.equal(encodeClientMessage(nested(31)), JSON.stringify(nested(31)));
+    assert.equal(encodeClientMessage(nested(32)), undefined);
+    assert.equal(encodeClientMessage(nested(100_000)), undefined);
+  });
 });
 
 describe('iceServersFromConfig', () => {

@@ -2,6 +2,8 @@ import {
   type ClientMessage,
   clientMessageSchemas,
   type IceServerConfigMessage,
+  jsonDepthWithin,
+  maxFrameJsonDepth,
   type ServerMessage,
 } from '../signaling/index.ts';
 
@@ -119,8 +121,13 @@ export function parseServerMessage(frame: unknown): ServerMessage | undefined {
 
 const utf8 = new TextEncoder();
 
-/** The frame for a client message, or undefined when it would exceed the server's frame limit. */
+/**
+ * The frame for a client message, or undefined when the server would refuse it: larger than its frame
+ * limit, or nested deeper than it accepts (a deep `data` would also overflow JSON.stringify's stack here).
+ */
 export function encodeClientMessage(message: ClientMessage): string | undefined {
+  if (message.command === 'peerMessageCommand' && !jsonDepthWithin(message, maxFrameJsonDepth))
+    return undefined;
   const frame = JSON.stringify(message);
   // UTF-8 takes at most 3 bytes per UTF-16 code unit: count bytes only when it could matter.
   if (frame.length * 3 > maxFrameBytes && utf8.encode(frame).length > maxFrameBytes) return undefined;

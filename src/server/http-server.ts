@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { Ajv } from 'ajv';
 import Fastify from 'fastify';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import {
   type ClientCommand,
   clientMessageSchemas,
   type IceServerConfigMessage,
   InMemoryRoomBackend,
+  jsonDepthWithin,
   type PeerSession,
   SignalingService,
 } from '../signaling/index.ts';
@@ -33,8 +34,25 @@ export type RunningServer = {
   close(): Promise<void>;
 };
 
-function compileValidators(): (command: ClientCommand, message: object) => boolean {
-  const ajv = new Ajv({ allErrors: false, strict: true });
+function compileValidators(logger: Logger): (command: ClientCommand, message: object) => boolean {
+  // unicode: false measures maxLength in UTF-16 units (String.length) instead of walking every SDP. Ajv
+  // calls that option deprecated on stderr; its notices go to the log instead.
+  const ajv = new Ajv({
+    allErrors: false,
+    strict: true,
+    unicode: false,
+    logger: {
+      log: (message: unknown) => logger.debug({ ajv: String(message) }),
+      warn: (message: unknown) => logger.debug({ ajv: String(message) }),
+      error: (message: unknown) => logger.error({ ajv: String(message) }),
+    },
+  });
+  ajv.addKeyword({
+    keyword: 'maxDepth',
+    type: ['object', 'array'],
+    schemaType: 'number',
+    validate: (maxDepth: number, data: unknown) => jsonDepthWithin(data, maxDepth),
+  });
   const validators = new Map(
     Object.entries(clientMessageSchemas).map(([command, schema]) => [command, ajv.compile(schema)]),
   );
@@ -57,10 +75,12 @@ export async function startServer(
         })
       : new InMemoryRoomBackend());
   const metrics = new ServerMetrics(backend);
-  const turn = options.turn ? await startTurnService(options.turn, metrics.registry, logger) : undefined;
-  const iceServerConfig = (session: PeerSession): IceServerConfigMessage =>
+  const turn = options.turn
+    ? await startTurnService(options.turn, metrics.registry, logger, clock)
+    : undefined;
+  const iceServerConfig = (session: PeerSession, room: string | undefined): IceServerConfigMessage =>
     turn && !options.iceServerUri
-      ? turn.iceServerConfig(session, options.publicHost)
+      ? turn.iceServerConfig(session, room, options.publicHost)
       : {
           command: 'iceServerConfig',
           stunServerUri: options.iceServerUri,
@@ -70,9 +90,10 @@ export async function startServer(
   const service = new SignalingService({
     backend,
     iceServerConfig,
-    validate: compileValidators(),
+    validate: compileValidators(logger),
     roomTokenSecret: options.roomTokenSecret,
     observer: metrics,
+    sessionClosed: turn ? (session) => turn.sessionClosed(session) : undefined,
   });
   const sockets = new SignalingSockets(service, options, metrics, logger, clock);
 

@@ -25,6 +25,8 @@ export class ServerMetrics implements SignalingObserver {
   readonly #received = new CountsByLabel();
   readonly #relayed = new CountsByLabel();
   readonly #errors = new CountsByLabel();
+  readonly #inputErrors = new CountsByLabel();
+  readonly #refusedSockets = new CountsByLabel();
   readonly #relayLatency: Histogram;
 
   constructor(backend: RoomBackend) {
@@ -71,6 +73,18 @@ export class ServerMetrics implements SignalingObserver {
       'definition',
       this.#errors,
     );
+    countsCounter(
+      'dyad_signaling_input_errors_total',
+      'Frames that could not be handled, by kind (invalid_json: not JSON; handler: handling threw, socket closed 1011)',
+      'kind',
+      this.#inputErrors,
+    );
+    countsCounter(
+      'dyad_signaling_sockets_refused_total',
+      'WebSocket upgrades refused, by reason (address_limit: too many sockets from one client address)',
+      'reason',
+      this.#refusedSockets,
+    );
     this.#relayLatency = new Histogram({
       name: 'dyad_signaling_relay_latency_seconds',
       help: 'From receiving a message to handing it to the partner',
@@ -90,5 +104,13 @@ export class ServerMetrics implements SignalingObserver {
 
   error(definition: string): void {
     this.#errors.add(definition);
+  }
+
+  inputError(kind: string): void {
+    this.#inputErrors.add(kind);
+  }
+
+  socketRefused(reason: string): void {
+    this.#refusedSockets.add(reason);
   }
 }

@@ -23,6 +23,10 @@ export type ServerOptions = {
   messageBurst: number;
   /** Sockets that send nothing for this long are closed (the SDK pings every 3 s). */
   idleTimeoutMs: number;
+  /** WebSocket upgrades beyond this many open sockets from one client address are answered 429. */
+  maxSocketsPerAddress: number;
+  /** The client address comes from X-Forwarded-For (a reverse proxy in front); off: the TCP peer's. */
+  trustProxy: boolean;
   /** A peer that does not read its socket is dropped once this much is queued for it. */
   maxQueuedBytes: number;
   /** Time allowed for a graceful shutdown before remaining sockets are cut. */
@@ -47,6 +51,8 @@ export const defaultServerOptions: ServerOptions = {
   messagesPerSecond: 100,
   messageBurst: 300,
   idleTimeoutMs: 30_000,
+  maxSocketsPerAddress: 100,
+  trustProxy: false,
   maxQueuedBytes: 4 * 1024 * 1024,
   shutdownGraceMs: 3_000,
   logLevel: 'info',

@@ -22,7 +22,15 @@ const maxDroppedBeforeClose = 1_000;
 /** ws sends a Buffer as a binary frame unless told otherwise; relayed JSON text stays a text frame. */
 const textFrame = { binary: false } as const;
 
-export const WebSocketCloseCode = { goingAway: 1001, policyViolation: 1008, messageTooBig: 1009 } as const;
+export const WebSocketCloseCode = {
+  goingAway: 1001,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  internalError: 1011,
+} as const;
+
+/** What a frame that could not be handled is counted as in /metrics. */
+export type SignalingInputErrorKind = 'invalid_json' | 'handler';
 
 type Connection = {
   readonly socket: WebSocket;
@@ -40,6 +48,8 @@ type Connection = {
 export class SignalingSockets {
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
+  /** Open sockets (and upgrades under way) per client address, for maxSocketsPerAddress. */
+  readonly #socketsPerAddress = new Map<string, number>();
   /** Leaves still being carried out for closed sockets; shutdown waits for them. */
   readonly #pendingLeaves = new Set<Promise<void>>();
   readonly #service: SignalingService;
@@ -75,10 +85,28 @@ export class SignalingSockets {
     return this.#connections.size;
   }
 
-  /** Handles an HTTP upgrade; returns false when the path is not a signaling endpoint. */
+  /**
+   * Handles an HTTP upgrade; returns false when the path is not a signaling endpoint. A client address
+   * over its socket limit is answered 429 before any WebSocket exists.
+   */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const path = (request.url ?? '').split('?', 1)[0] ?? '';
     if (!signalingPath.test(path)) return false;
+    const address = clientAddressOf(request, this.#options.trustProxy);
+    const open = this.#socketsPerAddress.get(address) ?? 0;
+    if (open >= this.#options.maxSocketsPerAddress) {
+      this.#metrics.socketRefused('address_limit');
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
+    // Counted from the upgrade request on, so that a burst of parallel upgrades cannot pass the limit;
+    // the raw socket closes whether the upgrade fails or the WebSocket closes later.
+    this.#socketsPerAddress.set(address, open + 1);
+    socket.once('close', () => {
+      const left = (this.#socketsPerAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#socketsPerAddress.set(address, left);
+      else this.#socketsPerAddress.delete(address);
+    });
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, hostOf(request)));
     return true;
   }
@@ -106,7 +134,14 @@ export class SignalingSockets {
     };
     this.#connections.add(connection);
     this.#metrics.peersConnected.inc();
-    socket.on('message', (data, isBinary) => this.#onMessage(connection, data, isBinary));
+    socket.on('message', (data, isBinary) => {
+      // The boundary of one input: whatever its handling throws costs this socket, never the process.
+      try {
+        this.#onMessage(connection, data, isBinary);
+      } catch (error) {
+        this.#handlerFailed(connection, error);
+      }
+    });
     socket.on('error', (error) => this.#logger.debug({ err: error.message }, 'signaling socket error'));
     socket.once('close', () => {
       this.#connections.delete(connection);
@@ -130,9 +165,20 @@ export class SignalingSockets {
     try {
       frame = JSON.parse(source.toString());
     } catch {
+      this.#metrics.inputError('invalid_json');
       return;
     }
     this.#service.receive(connection.session, frame, now, source);
+  }
+
+  /** A frame's handling threw: a bug, never the peer's right. Logged without the frame, and counted. */
+  #handlerFailed(connection: Connection, error: unknown): void {
+    this.#metrics.inputError('handler');
+    this.#logger.warn(
+      { peer: connection.session.peerId, err: describeError(error) },
+      'signaling frame handler failed; its socket is closed',
+    );
+    connection.socket.close(WebSocketCloseCode.internalError, 'internal error');
   }
 
   /** Token bucket: `messagesPerSecond` sustained, `messageBurst` at once. */
@@ -195,6 +241,24 @@ export class SignalingSockets {
     await Promise.all(this.#pendingLeaves);
     this.#wss.close();
   }
+}
+
+/** An error's name and message, bounded: never the frame, which may hold SDP or a token. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}` : typeof error;
+}
+
+/**
+ * The client's address: the TCP peer, or, behind a reverse proxy the operator trusts (`trustProxy`), the
+ * address that proxy appended last to X-Forwarded-For (the earlier entries are the client's own claims).
+ */
+export function clientAddressOf(request: IncomingMessage, trustProxy: boolean): string {
+  const peer = request.socket.remoteAddress ?? '';
+  if (!trustProxy) return peer;
+  const header = request.headers['x-forwarded-for'];
+  const forwarded = Array.isArray(header) ? header.join(',') : header;
+  const last = forwarded?.split(',').at(-1)?.trim();
+  return last ? last : peer;
 }
 
 function hostOf(request: IncomingMessage): string {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { IceServerConfigMessage, PeerSession } from '../signaling/index.ts';
 import { createTurnRestCredentials, startTurnServer, type TurnServer } from '../turn/index.ts';
+import type { Clock, TimerHandle } from '../util/index.ts';
 
 export type TurnOptions = {
   host: string;
@@ -21,6 +22,16 @@ export type TurnOptions = {
   allowLoopbackPeers: boolean;
   /** Lifetime of the credentials handed out with iceServerConfig. */
   credentialTtlSeconds: number;
+  /** Operator's peer ranges (CIDR) to refuse and to allow, ahead of the built-in policy (coturn's denied-peer-ip / allowed-peer-ip). */
+  deniedPeerRanges: readonly string[];
+  allowedPeerRanges: readonly string[];
+  /** Allocations one client IP address may hold at once. */
+  allocationsPerAddress: number;
+  /**
+   * Seconds after a peer's signaling socket closed before the TURN credentials it was given are revoked
+   * and their allocations removed; undefined keeps them until they expire.
+   */
+  revokeAfterLeaveSeconds: number | undefined;
 };
 
 export const defaultTurnOptions: TurnOptions = {
@@ -33,12 +44,25 @@ export const defaultTurnOptions: TurnOptions = {
   relayPortRange: undefined,
   allowLoopbackPeers: false,
   credentialTtlSeconds: 12 * 3600,
+  deniedPeerRanges: [],
+  allowedPeerRanges: [],
+  allocationsPerAddress: 100,
+  revokeAfterLeaveSeconds: 60,
 };
 
 export type TurnService = {
   readonly server: TurnServer;
-  /** getIceServerConfig's answer: our turn: URI with fresh short-lived REST credentials. */
-  iceServerConfig(session: PeerSession, publicHost: string | undefined): IceServerConfigMessage;
+  /**
+   * getIceServerConfig's answer: our turn: URI with fresh short-lived REST credentials whose user names the
+   * peer and, once it joined one, the room.
+   */
+  iceServerConfig(
+    session: PeerSession,
+    room: string | undefined,
+    publicHost: string | undefined,
+  ): IceServerConfigMessage;
+  /** The peer's signaling socket closed: its credentials are revoked after revokeAfterLeaveSeconds. */
+  sessionClosed(session: PeerSession): void;
   close(): Promise<void>;
 };
 
@@ -47,6 +71,7 @@ export async function startTurnService(
   options: TurnOptions,
   registry: Registry,
   logger: Logger,
+  clock: Clock,
 ): Promise<TurnService> {
   const secret = options.secret ?? randomBytes(32).toString('base64');
   const server = await startTurnServer({
@@ -59,6 +84,9 @@ export async function startTurnService(
     relayAddress: options.relayAddress,
     relayPortRange: options.relayPortRange,
     allowLoopbackPeers: options.allowLoopbackPeers,
+    deniedPeerRanges: options.deniedPeerRanges,
+    allowedPeerRanges: options.allowedPeerRanges,
+    quotas: { perSourceAddress: options.allocationsPerAddress },
     metricsRegistry: registry,
     logger: logger.child({ component: 'turn' }),
   });
@@ -66,11 +94,20 @@ export async function startTurnService(
     { udp: server.udp.port, tcp: server.tcp?.port, tls: server.tls?.port },
     'turn server listening',
   );
+  /** The REST users handed to each open session, revoked when it closes. */
+  const usersOf = new WeakMap<PeerSession, Set<string>>();
+  const revocations = new Set<TimerHandle>();
+  const revoke = (users: Set<string>) => {
+    for (const user of users) server.revokeUser(user);
+  };
   return {
     server,
-    iceServerConfig(session, publicHost) {
+    iceServerConfig(session, room, publicHost) {
+      const user = room === undefined ? session.peerId : `${room}/${session.peerId}`;
+      const users = usersOf.get(session) ?? new Set<string>();
+      usersOf.set(session, users.add(user));
       // The Ant Media protocol carries one URI; a turn: URI also serves STUN Binding requests.
-      const credentials = createTurnRestCredentials(secret, session.peerId, options.credentialTtlSeconds);
+      const credentials = createTurnRestCredentials(secret, user, options.credentialTtlSeconds);
       return {
         command: 'iceServerConfig',
         stunServerUri: `turn:${publicHost ?? session.host}:${server.udp.port}`,
@@ -78,6 +115,24 @@ export async function startTurnService(
         turnServerCredential: credentials.password,
       };
     },
-    close: () => server.close(),
+    sessionClosed(session) {
+      const users = usersOf.get(session);
+      const delaySeconds = options.revokeAfterLeaveSeconds;
+      if (!users || delaySeconds === undefined) return;
+      usersOf.delete(session);
+      if (delaySeconds === 0) return revoke(users);
+      // A grace period, because a signaling socket may drop while the call it set up goes on: the client
+      // reconnects and gets new credentials, and its relay keeps working meanwhile.
+      const timer = clock.setTimeout(() => {
+        revocations.delete(timer);
+        revoke(users);
+      }, delaySeconds * 1000);
+      revocations.add(timer);
+    },
+    close: () => {
+      for (const timer of revocations) clock.clearTimeout(timer);
+      revocations.clear();
+      return server.close();
+    },
   };
 }

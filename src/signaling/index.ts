@@ -1,3 +1,4 @@
+export { jsonDepthWithin, maxFrameJsonDepth } from './json-limits.ts';
 export * from './protocol.ts';
 export {
   type DeliverMessage,
@@ -8,7 +9,7 @@ export {
   type RoomMember,
 } from './room-backend.ts';
 export { mintRoomToken, verifyRoomToken } from './room-token.ts';
-export { clientMessageSchemas } from './schema.ts';
+export { clientMessageSchemas, maxSdpLength } from './schema.ts';
 export {
   PeerSession,
   type SignalingObserver,

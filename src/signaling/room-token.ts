@@ -24,8 +24,10 @@ function toBase64Url(bytes: Uint8Array): string {
   return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(text)) return undefined;
+/** base64url of an HMAC-SHA256 (32 bytes): 43 characters, no padding. */
+const macPattern = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }
@@ -43,12 +45,19 @@ export async function verifyRoomToken(
   token: string,
   nowSeconds: number,
 ): Promise<boolean> {
-  const match = /^(\d{1,12})\.([A-Za-z0-9_-]+)$/.exec(token);
-  if (!match) return false;
-  const expiry = Number(match[1]);
-  if (expiry <= nowSeconds) return false;
-  const mac = fromBase64Url(match[2] ?? '');
-  if (!mac) return false;
+  // Only the text mintRoomToken writes is accepted: an expiry without leading zeros and a MAC in canonical
+  // base64url (the last character's unused bits zero). Any other spelling of the same values is refused, so
+  // one token has one text, and the number is never read from text the MAC did not sign as such.
+  const match = /^([1-9]\d{0,11})\.(.+)$/.exec(token);
+  const expiryText = match?.[1];
+  const macText = match?.[2];
+  if (expiryText === undefined || macText === undefined || !macPattern.test(macText)) return false;
+  if (Number(expiryText) <= nowSeconds) return false;
   // subtle.verify compares in constant time.
-  return crypto.subtle.verify('HMAC', await hmacKey(secret), mac, encoder.encode(`${room}\n${expiry}`));
+  return crypto.subtle.verify(
+    'HMAC',
+    await hmacKey(secret),
+    fromBase64Url(macText),
+    encoder.encode(`${room}\n${expiryText}`),
+  );
 }

@@ -1,21 +1,31 @@
+import { maxFrameJsonDepth } from './json-limits.ts';
 import { streamIdPattern } from './protocol.ts';
 
 /**
  * JSON Schemas of the client messages, as plain data so that this layer stays free of a validator and
  * runs in browsers; the server compiles them (Ajv). streamId is checked here only as a string: its
  * absence and its characters have their own error definitions (noStreamNameSpecified, invalidStreamName).
+ * `maxDepth` is our keyword (jsonDepthWithin): every frame nests at most maxFrameJsonDepth levels, so
+ * free-form fields such as peerMessageCommand's `data` cannot be deep enough to overflow a later walk.
+ * String lengths count UTF-16 code units (the server compiles with Ajv's `unicode: false`), which
+ * keeps the check O(1) per string.
  */
 const streamId = { type: 'string', maxLength: 256 } as const;
+/** One SDP fills at most the 64 KiB frame; a real one is 2-10 KB. */
+export const maxSdpLength = 65_536;
+const maxDepth = maxFrameJsonDepth;
 
 export const clientMessageSchemas = {
-  ping: { type: 'object', properties: { command: { const: 'ping' } }, required: ['command'] },
+  ping: { type: 'object', maxDepth, properties: { command: { const: 'ping' } }, required: ['command'] },
   getIceServerConfig: {
     type: 'object',
+    maxDepth,
     properties: { command: { const: 'getIceServerConfig' } },
     required: ['command'],
   },
   join: {
     type: 'object',
+    maxDepth,
     properties: {
       command: { const: 'join' },
       streamId,
@@ -27,17 +37,18 @@ export const clientMessageSchemas = {
   },
   takeConfiguration: {
     type: 'object',
+    maxDepth,
     properties: {
       command: { const: 'takeConfiguration' },
       streamId,
       type: { enum: ['offer', 'answer'] },
-      // Bounded by the frame size limit (64 KiB); a maxLength here would scan every SDP.
-      sdp: { type: 'string' },
+      sdp: { type: 'string', maxLength: maxSdpLength },
     },
     required: ['command', 'streamId', 'type', 'sdp'],
   },
   takeCandidate: {
     type: 'object',
+    maxDepth,
     properties: {
       command: { const: 'takeCandidate' },
       streamId,
@@ -50,16 +61,19 @@ export const clientMessageSchemas = {
   },
   leave: {
     type: 'object',
+    maxDepth,
     properties: { command: { const: 'leave' }, streamId },
     required: ['command', 'streamId'],
   },
   stop: {
     type: 'object',
+    maxDepth,
     properties: { command: { const: 'stop' }, streamId },
     required: ['command', 'streamId'],
   },
   peerMessageCommand: {
     type: 'object',
+    maxDepth,
     properties: {
       command: { const: 'peerMessageCommand' },
       streamId,

@@ -26,11 +26,19 @@ export interface SignalingObserver {
 
 export type SignalingServiceOptions = {
   backend: RoomBackend;
-  /** The iceServerConfig answer for a peer (fresh TURN credentials each time, where TURN is on). */
-  iceServerConfig: (session: PeerSession) => IceServerConfigMessage;
+  /**
+   * The iceServerConfig answer for a peer (fresh TURN credentials each time, where TURN is on), for the
+   * room it joined last (undefined before any join).
+   */
+  iceServerConfig: (session: PeerSession, room: string | undefined) => IceServerConfigMessage;
+  /** Called once per session when its socket has closed and it has left its rooms. */
+  sessionClosed?: (session: PeerSession) => void;
   /** Checks a message of a known command against its schema (the server compiles them with Ajv). */
   validate: (command: ClientCommand, message: object) => boolean;
-  /** When set, `join` must carry a token minted with it for the room. */
+  /**
+   * When set, `join` must carry a token minted with it for the room, and getIceServerConfig is answered
+   * only once the peer has joined a room: TURN credentials are for peers the operator let in.
+   */
   roomTokenSecret?: string;
   observer?: SignalingObserver;
   maxRoomsPerPeer?: number;
@@ -53,6 +61,8 @@ export class PeerSession {
   /** Operations chained on `tail` and not finished; while zero, a relay may be handled at once. */
   pending = 0;
   closed = false;
+  /** getIceServerConfig arrived before any join while joins need a token: answered after the first join. */
+  iceServerConfigWanted = false;
 
   constructor(
     readonly peerId: string,
@@ -138,7 +148,10 @@ export class SignalingService {
       .catch(() => {
         // The backend is unreachable; a shared backend sweeps the memberships of peers it cannot reach.
       })
-      .finally(() => this.#backend.detach(session.peerId));
+      .finally(() => {
+        this.#backend.detach(session.peerId);
+        this.#options.sessionClosed?.(session);
+      });
     return session.tail;
   }
 
@@ -150,7 +163,13 @@ export class SignalingService {
   ): Promise<void> {
     if (command === 'ping') return session.deliver({ command: 'pong' });
     // getIceServerConfig carries no streamId and must not be rejected for it [SDK].
-    if (command === 'getIceServerConfig') return session.deliver(this.#options.iceServerConfig(session));
+    if (command === 'getIceServerConfig') {
+      if (this.#options.roomTokenSecret !== undefined && session.rooms.size === 0) {
+        session.iceServerConfigWanted = true;
+        return;
+      }
+      return this.#deliverIceServerConfig(session);
+    }
     if (relayCommands.has(command)) {
       const message = this.#checked(session, command, frame) as RelayedMessage | undefined;
       return message && this.#relay(session, relayedMessage(message), receivedAt);
@@ -221,10 +240,21 @@ export class SignalingService {
     // A duplicate join is idempotent: joined again, never counted twice, no second start [INF].
     if (outcome.kind === 'already') return;
     session.rooms.set(room, mode);
+    // Before any start, so the peer has its ICE servers when it builds the connection [SDK].
+    if (session.iceServerConfigWanted) {
+      session.iceServerConfigWanted = false;
+      this.#deliverIceServerConfig(session);
+    }
     if (outcome.members.length === roomCapacity) {
       const offerer = this.#chooseOfferer(outcome.members, session.peerId);
       await this.#backend.send(offerer, { command: 'start', streamId: room });
     }
+  }
+
+  #deliverIceServerConfig(session: PeerSession): void {
+    let lastRoom: string | undefined;
+    for (const room of session.rooms.keys()) lastRoom = room;
+    session.deliver(this.#options.iceServerConfig(session, lastRoom));
   }
 
   /**
