@@ -1,10 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeCommandError } from './errors.ts';
 import { serveCommand } from './serve.ts';
 import { tokenCommand } from './token.ts';
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command('dyad')
   .description('Dyad: peer-to-peer WebRTC, end to end')
+  .version(version, '-v, --version', 'print the version')
   .addCommand(serveCommand())
   .addCommand(tokenCommand());
 

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 import { defaultServerOptions, defaultTurnOptions, startServer, type TurnOptions } from '../server/index.ts';
 import { parseIpRange } from '../turn/index.ts';
 import { explainListenError, UserError } from './errors.ts';
@@ -272,8 +273,9 @@ export function serveCommand(): Command {
         'DYAD_LOG_LEVEL',
       ).default(defaults.logLevel),
     )
+    .allowExcessArguments(false)
     .action(async (flags) => {
-      const logger = pino({ level: flags.logLevel, base: { service: 'dyad' } });
+      const logger = createLogger(flags.logLevel);
       let webRoot: string = flags.webRoot ?? join(defaultWebDir, 'dist');
       if (!flags.webRoot && flags.webBuild !== false)
         await buildWebAppIfStale(defaultWebDir, webRoot, logger);
@@ -300,6 +302,24 @@ export function serveCommand(): Command {
       console.log(`Dyad is running: ${server.url}  (signaling: ${server.wsUrl()}${turnPort})`);
       stopOnSignals(server.close, logger);
     });
+}
+
+/**
+ * JSON lines for log collectors; in a terminal, what a person reads (pino-pretty), since nobody reads raw
+ * JSON on a screen.
+ */
+function createLogger(level: string): Logger {
+  const options = { level, base: { service: 'dyad' } };
+  if (!process.stdout.isTTY) return pino(options);
+  return pino(
+    options,
+    pretty({
+      colorize: true,
+      singleLine: true,
+      ignore: 'pid,hostname,service',
+      translateTime: 'SYS:HH:MM:ss',
+    }),
+  );
 }
 
 /** SIGTERM/SIGINT: server_will_stop to every peer, close 1001, exit within 5 s whatever happens. */

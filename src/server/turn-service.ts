@@ -90,10 +90,6 @@ export async function startTurnService(
     metricsRegistry: registry,
     logger: logger.child({ component: 'turn' }),
   });
-  logger.info(
-    { udp: server.udp.port, tcp: server.tcp?.port, tls: server.tls?.port },
-    'turn server listening',
-  );
   /** The REST users handed to each open session, revoked when it closes. */
   const usersOf = new WeakMap<PeerSession, Set<string>>();
   const revocations = new Set<TimerHandle>();
