@@ -1,6 +1,6 @@
 /**
  * Ant Media Server's peer-to-peer signaling protocol, as the official SDK (@antmedia/webrtc_adaptor 2.16.2)
- * speaks it. Rule tags ([SDK], [DOC], [AMS], [INF]) refer to ../shared/reference/antmedia-p2p.md.
+ * speaks it. docs/signaling-protocol.md is its reference and says what the rule tags ([SDK], [DOC], [AMS], [INF]) mean.
  */
 
 /** Error definitions sent as `{ command: 'error', definition }`. The SDK surfaces them verbatim. */

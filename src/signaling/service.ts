@@ -73,7 +73,7 @@ export class PeerSession {
 }
 
 /**
- * The rules of the protocol (../shared/reference/antmedia-p2p.md), independent of the transport: the
+ * The rules of the protocol (docs/signaling-protocol.md), independent of the transport: the
  * server feeds it decoded frames and it answers through each session's `deliver` or the backend.
  */
 export class SignalingService {

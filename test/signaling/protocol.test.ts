@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { type RunningServer, startServer } from '../../src/server/index.ts';
 import { TestSignalingClient } from '../support/signaling-client.ts';
 
-// Every MUST and SHOULD of ../shared/reference/antmedia-p2p.md §7, over a real WebSocket.
+// What compatibility takes (docs/signaling-protocol.md §7), over a real WebSocket.
 describe('Ant Media P2P protocol', () => {
   let server: RunningServer;
   const clients: TestSignalingClient[] = [];
