@@ -4,7 +4,9 @@ import { exactArrayBuffer, type RTCDataChannel } from './channel.ts';
 import { RTCErrorEvent } from './errors.ts';
 import { ChannelPair } from './test-channels.ts';
 
+/** Collects what arrives, binary as ArrayBuffers (the channel's binaryType is set to "arraybuffer"). */
 function collect(channel: RTCDataChannel): unknown[] {
+  channel.binaryType = 'arraybuffer';
   const messages: unknown[] = [];
   channel.onmessage = (event) => messages.push((event as MessageEvent).data);
   return messages;
@@ -22,7 +24,7 @@ test('an in-band channel opens on both sides with its label, protocol and settin
   const pair = new ChannelPair();
   const early = pair.a.createDataChannel('early', { protocol: 'chat/1', ordered: false, maxRetransmits: 2 });
   assert.equal(early.readyState, 'connecting');
-  assert.equal(early.id, null);
+  assert.equal(early.id, 0, 'with the DTLS role known the id is assigned at once (W3C §6.1)');
   const earlyEvents = events(early);
   await pair.connect();
   const late = pair.a.createDataChannel('late', { maxPacketLifeTime: 300, priority: 'high' });
@@ -56,6 +58,8 @@ test('strings, binary of every kind, Blobs and empty messages arrive with the ri
   const channel = pair.a.createDataChannel('data');
   await pair.runUntil(() => pair.openedOnB.length === 1 && channel.readyState === 'open');
   const remote = pair.openedOnB[0]!;
+  assert.equal(remote.binaryType, 'blob', 'W3C §6.2: binaryType starts as "blob"');
+  assert.equal(channel.binaryType, 'blob');
   const received = collect(remote);
   const backing = Uint8Array.of(9, 1, 2, 3, 9);
   channel.send('héllo');
@@ -245,16 +249,43 @@ test('a received message is exactly its bytes, also when it arrives as a view in
   assert.equal(Buffer.from(buffer).toString(), 'payload');
 });
 
-test('in-band channels created before the DTLS role is known take ids of the role set before opening', async () => {
-  const pair = new ChannelPair();
-  const early = pair.a.createDataChannel('early');
-  assert.equal(early.id, null);
-  // Negotiation decided the other way round from the role the transports were made with.
+test('in-band channels wait for the DTLS role for their ids, then take its parity, unique (RFC 8832 §6)', async () => {
+  const pair = new ChannelPair({}, {}, {});
+  const first = pair.a.createDataChannel('first');
+  const second = pair.a.createDataChannel('second');
+  assert.deepEqual([first.id, second.id], [null, null], 'no id before the DTLS role is known');
+  // W3C §4.4.1.6: the description that settles the role gives the waiting channels their ids at once.
   pair.a.dtlsRole = 'server';
   pair.b.dtlsRole = 'client';
+  assert.deepEqual([first.id, second.id], [1, 3], 'a DTLS server takes odd ids');
+  const third = pair.a.createDataChannel('third');
+  assert.equal(third.id, 5, 'a channel created after the role is known has its id at once');
+  const fromB = pair.b.createDataChannel('from-b');
+  assert.equal(fromB.id, 0, 'a DTLS client takes even ids');
   await pair.connect();
-  assert.equal(early.id! % 2, 1, 'a DTLS server opens channels on odd ids');
+  await pair.runUntil(() => pair.openedOnB.length === 3 && pair.openedOnA.length === 1);
+  assert.deepEqual(
+    pair.openedOnB.map((channel) => [channel.label, channel.id]),
+    [
+      ['first', 1],
+      ['second', 3],
+      ['third', 5],
+    ],
+  );
+  assert.equal(first.readyState, 'open');
   assert.throws(() => {
     pair.a.dtlsRole = 'client';
   }, /fixed once the association is open/);
+});
+
+test('a role that changes before the association opens renumbers the channels not yet announced', () => {
+  const pair = new ChannelPair({}, {}, {});
+  const channel = pair.a.createDataChannel('x');
+  pair.a.dtlsRole = 'client';
+  assert.equal(channel.id, 0);
+  pair.a.dtlsRole = 'server';
+  assert.equal(channel.id, 1);
+  const negotiated = pair.a.createDataChannel('n', { negotiated: true, id: 3 });
+  assert.equal(pair.a.createDataChannel('y').id, 5, 'ids stay unique, negotiated ones included');
+  assert.equal(negotiated.id, 3);
 });

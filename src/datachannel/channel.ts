@@ -76,7 +76,8 @@ export class RTCDataChannel extends EventTarget {
   readonly priority: RTCPriorityType;
   #id: number | null;
   #readyState: RTCDataChannelState = 'connecting';
-  #binaryType: BinaryType = 'arraybuffer';
+  // W3C §6.2: "blob" until the application asks for ArrayBuffers (which need no copy into a Blob).
+  #binaryType: BinaryType = 'blob';
   #bufferedAmountLowThreshold = 0;
   #lastBufferedAmount = 0;
   #pendingBytes = 0;

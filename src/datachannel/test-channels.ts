@@ -3,7 +3,12 @@ import { AssociationPair } from '../sctp/index.ts';
 import type { RTCDataChannel } from './channel.ts';
 import { DataChannelTransport } from './transport.ts';
 
-/** Two data channel transports over an AssociationPair (a is the DTLS client, b the server). */
+type DtlsRole = 'client' | 'server';
+
+/**
+ * Two data channel transports over an AssociationPair (a is the DTLS client, b the server, unless `roles`
+ * says otherwise; a role left undefined is not known yet and is set later through `dtlsRole`).
+ */
 export class ChannelPair {
   readonly sctp: AssociationPair;
   readonly a: DataChannelTransport;
@@ -11,10 +16,14 @@ export class ChannelPair {
   readonly openedOnA: RTCDataChannel[] = [];
   readonly openedOnB: RTCDataChannel[] = [];
 
-  constructor(link: Omit<LossyLinkOptions, 'clock'> = {}, options: Partial<SctpAssociationOptions> = {}) {
+  constructor(
+    link: Omit<LossyLinkOptions, 'clock'> = {},
+    options: Partial<SctpAssociationOptions> = {},
+    roles: { a?: DtlsRole; b?: DtlsRole } = { a: 'client', b: 'server' },
+  ) {
     this.sctp = new AssociationPair(link, options);
-    this.a = new DataChannelTransport({ association: this.sctp.a, dtlsRole: 'client' });
-    this.b = new DataChannelTransport({ association: this.sctp.b, dtlsRole: 'server' });
+    this.a = new DataChannelTransport({ association: this.sctp.a, ...(roles.a && { dtlsRole: roles.a }) });
+    this.b = new DataChannelTransport({ association: this.sctp.b, ...(roles.b && { dtlsRole: roles.b }) });
     this.a.onDataChannel = (channel) => this.openedOnA.push(channel);
     this.b.onDataChannel = (channel) => this.openedOnB.push(channel);
   }

@@ -17,6 +17,7 @@ async function transfer(pair: ChannelPair, total: number, size: number, options 
   const remote = pair.openedOnB[0]!;
   const got = createHash('sha256');
   let received = 0;
+  remote.binaryType = 'arraybuffer';
   remote.onmessage = (event) => {
     const data = new Uint8Array((event as MessageEvent).data as ArrayBuffer);
     got.update(data);

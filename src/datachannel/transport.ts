@@ -21,8 +21,11 @@ import { RTCError } from './errors.ts';
 
 export interface DataChannelTransportOptions {
   association: SctpAssociation;
-  /** RFC 8832 §6: the DTLS client opens channels on even stream ids, the server on odd ones. */
-  dtlsRole: 'client' | 'server';
+  /**
+   * RFC 8832 §6: the DTLS client opens channels on even stream ids, the server on odd ones. Absent until
+   * negotiation settles it (then set `dtlsRole`): in-band channels created before have no id.
+   */
+  dtlsRole?: 'client' | 'server';
 }
 
 /** W3C WebRTC §6.1: an id is an unsigned short below 65535. */
@@ -55,10 +58,12 @@ export class DataChannelTransport {
   onOpen: (() => void) | undefined;
   onClose: ((error?: SctpAssociationError) => void) | undefined;
   readonly #association: SctpAssociation;
-  #dtlsRole: 'client' | 'server';
+  #dtlsRole: 'client' | 'server' | undefined;
   readonly #channels = new Map<number, RTCDataChannel>();
-  /** Channels created before the association was up and waiting for an id. */
+  /** In-band channels created before the DTLS role was known, waiting for an id. */
   #waitingForId: RTCDataChannel[] = [];
+  /** In-band channels with an id whose DATA_CHANNEL_OPEN waits for the association. */
+  #unopened: RTCDataChannel[] = [];
   /** Stream directions already reset for channels being closed (RFC 8831 §6.7). */
   readonly #resets = new Map<number, { outgoing: 'no' | 'requested' | 'done'; incoming: boolean }>();
   #open = false;
@@ -91,15 +96,37 @@ export class DataChannelTransport {
   }
 
   /**
-   * The DTLS role sets the parity of the ids this side picks (RFC 8832 §6). In-band channels get their
-   * ids only when the association opens (W3C §6.1), so the role may change until then: a peer connection
-   * learns it from the answer, after its first channels were created.
+   * The DTLS role sets the parity of the ids this side picks (RFC 8832 §6). W3C §4.4.1.6 (set the
+   * description, once it negotiates the DTLS role): every in-band channel without an id gets one now, and
+   * later ones get theirs in createDataChannel. Before the association opens the role may still change
+   * (a new negotiation after a rollback); the ids not yet announced by DATA_CHANNEL_OPEN follow it.
    */
   set dtlsRole(role: 'client' | 'server') {
     if (this.#open && role !== this.#dtlsRole) {
       throw new DOMException('the DTLS role is fixed once the association is open', 'InvalidStateError');
     }
+    if (role === this.#dtlsRole) return;
     this.#dtlsRole = role;
+    if (this.#open || this.#ended) return;
+    const renumbered = [...this.#unopened, ...this.#waitingForId];
+    for (const channel of this.#unopened) this.#channels.delete(channel.id!);
+    this.#unopened = [];
+    this.#waitingForId = [];
+    for (const channel of renumbered) {
+      const id = this.#allocateId();
+      if (id === undefined) {
+        // W3C §4.4.1.6: a channel that cannot get an id is closed with an error.
+        this.#failChannel(channel, 'no free stream id');
+        continue;
+      }
+      channel[internals].setId(id);
+      this.#channels.set(id, channel);
+      this.#unopened.push(channel);
+    }
+  }
+
+  get dtlsRole(): 'client' | 'server' | undefined {
+    return this.#dtlsRole;
   }
 
   /** The largest message the peer accepts (its max-message-size). */
@@ -148,10 +175,16 @@ export class DataChannelTransport {
     if (negotiated) {
       this.#channels.set(init.id!, channel);
       if (this.#open) queueMicrotask(() => channel[internals].announceOpen());
-    } else if (this.#open) {
-      this.#openInBand(channel);
-    } else {
+    } else if (this.#dtlsRole === undefined) {
       this.#waitingForId.push(channel);
+    } else {
+      // W3C §6.1 createDataChannel: with the DTLS role known, the id is assigned at once.
+      const id = this.#allocateId();
+      if (id === undefined) throw new DOMException('no free stream id', 'OperationError');
+      channel[internals].setId(id);
+      this.#channels.set(id, channel);
+      if (this.#open) this.#openInBand(channel);
+      else this.#unopened.push(channel);
     }
     return channel;
   }
@@ -167,35 +200,42 @@ export class DataChannelTransport {
     if (this.#open || this.#ended) return;
     this.#open = true;
     const streams = this.#streamLimit();
+    const unopened = new Set(this.#unopened);
+    this.#unopened = [];
     for (const [id, channel] of this.#channels) {
       if (id < streams) {
-        channel[internals].announceOpen();
+        if (unopened.has(channel)) this.#openInBand(channel);
+        else channel[internals].announceOpen();
         continue;
       }
-      // W3C §6.1: a negotiated id the association cannot carry fails the channel.
+      // W3C §6.1: an id the association cannot carry fails the channel.
       this.#channels.delete(id);
-      channel[internals].closed(
-        new RTCError(
-          { errorDetail: 'data-channel-failure' },
-          `stream ${id} exceeds the ${streams} negotiated streams`,
-        ),
-      );
+      this.#failChannel(channel, `stream ${id} exceeds the ${streams} negotiated streams`);
     }
+    // Channels still without an id (a transport opened without a DTLS role) take one now.
+    this.#dtlsRole ??= 'client';
     const waiting = this.#waitingForId;
     this.#waitingForId = [];
-    for (const channel of waiting) this.#openInBand(channel);
+    for (const channel of waiting) {
+      const id = this.#allocateId();
+      if (id === undefined) {
+        this.#failChannel(channel, 'no free stream id');
+        continue;
+      }
+      channel[internals].setId(id);
+      this.#channels.set(id, channel);
+      this.#openInBand(channel);
+    }
     this.onOpen?.();
   }
 
-  /** RFC 8832 §6: pick a free id of our parity, send DATA_CHANNEL_OPEN, and the channel is open. */
+  #failChannel(channel: RTCDataChannel, reason: string): void {
+    channel[internals].closed(new RTCError({ errorDetail: 'data-channel-failure' }, reason));
+  }
+
+  /** RFC 8832 §6: send DATA_CHANNEL_OPEN on the channel's stream, and the channel is open. */
   #openInBand(channel: RTCDataChannel): void {
-    const id = this.#allocateId();
-    if (id === undefined) {
-      channel[internals].closed(new RTCError({ errorDetail: 'data-channel-failure' }, 'no free stream id'));
-      return;
-    }
-    channel[internals].setId(id);
-    this.#channels.set(id, channel);
+    const id = channel.id!;
     const open: Omit<DcepOpen, 'type'> = {
       ordered: channel.ordered,
       priority: PRIORITY_VALUES[channel.priority],
@@ -292,7 +332,10 @@ export class DataChannelTransport {
   #closeChannel(channel: RTCDataChannel): void {
     const id = channel.id;
     if (id === null || !this.#open || this.#ended) {
+      // Not announced to the peer yet: nothing to reset, the id is free again.
       this.#waitingForId = this.#waitingForId.filter((waiting) => waiting !== channel);
+      this.#unopened = this.#unopened.filter((waiting) => waiting !== channel);
+      if (id !== null && this.#channels.get(id) === channel) this.#channels.delete(id);
       queueMicrotask(() => channel[internals].closed());
       return;
     }
@@ -351,6 +394,7 @@ export class DataChannelTransport {
     const channels = this.channels;
     this.#channels.clear();
     this.#waitingForId = [];
+    this.#unopened = [];
     for (const channel of channels) channel[internals].closed(rtcError);
     this.onClose?.(error);
   }

@@ -9,11 +9,14 @@ import { defaultRtcCertificate, dtlsCertificateOf, RTCCertificate } from './cert
 export type RTCIceTransportPolicy = 'relay' | 'all';
 export type RTCBundlePolicy = 'balanced' | 'max-compat' | 'max-bundle';
 export type RTCRtcpMuxPolicy = 'require';
+/** W3C §4.2.2: 'password' is the only credential type left in the enum. */
+export type RTCIceCredentialType = 'password';
 
 export interface RTCIceServer {
   urls: string | string[];
   username?: string;
   credential?: string;
+  credentialType?: RTCIceCredentialType;
 }
 
 export interface RTCConfiguration {
@@ -38,22 +41,46 @@ export interface ResolvedConfiguration {
 const transportPolicies: readonly string[] = ['relay', 'all'];
 const bundlePolicies: readonly string[] = ['balanced', 'max-compat', 'max-bundle'];
 
+/** Dictionary members whose IDL types are not nullable: WebIDL refuses null for them (a TypeError). */
+const nonNullableMembers = [
+  'iceServers',
+  'iceTransportPolicy',
+  'bundlePolicy',
+  'rtcpMuxPolicy',
+  'certificates',
+] as const;
+
+/**
+ * WebIDL's conversion of an `RTCConfiguration?`-like argument: null and undefined mean the defaults, any
+ * other non-object is a TypeError, and a non-nullable member set to null is a TypeError.
+ */
+export function configurationDictionary(value: unknown): RTCConfiguration {
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' && typeof value !== 'function')
+    throw new TypeError('RTCConfiguration must be an object');
+  const configuration = value as Record<string, unknown>;
+  for (const member of nonNullableMembers)
+    if (configuration[member] === null) throw new TypeError(`RTCConfiguration.${member} may not be null`);
+  return configuration as RTCConfiguration;
+}
+
 /**
  * W3C §4.4.1.1 "set a configuration" for a new connection: enum values checked as WebIDL would (TypeError),
  * ICE server URLs parsed (SyntaxError), TURN credentials required (InvalidAccessError), expired
  * certificates refused (InvalidAccessError), and a certificate generated when none is given.
  */
-export function resolveConfiguration(
-  configuration: RTCConfiguration = {},
-  now = Date.now(),
-): ResolvedConfiguration {
+export function resolveConfiguration(input: unknown = {}, now = Date.now()): ResolvedConfiguration {
+  const configuration = configurationDictionary(input);
   const iceTransportPolicy = configuration.iceTransportPolicy ?? 'all';
   if (!transportPolicies.includes(iceTransportPolicy))
     throw new TypeError(`bad iceTransportPolicy ${iceTransportPolicy}`);
   const bundlePolicy = configuration.bundlePolicy ?? 'balanced';
   if (!bundlePolicies.includes(bundlePolicy)) throw new TypeError(`bad bundlePolicy ${bundlePolicy}`);
   const rtcpMuxPolicy = configuration.rtcpMuxPolicy ?? 'require';
-  // W3C §4.2.4: 'require' is the only value left in the enum; RFC 8829 §4.1.1 needs rtcp-mux.
+  // W3C §4.2.4: 'require' is the only value left in the enum; RFC 8829 §4.1.1 needs rtcp-mux. 'negotiate'
+  // was in it once: the specification lets a user agent without it throw NotSupportedError.
+  if ((rtcpMuxPolicy as string) === 'negotiate')
+    throw new DOMException('rtcpMuxPolicy "negotiate" is not supported', 'NotSupportedError');
   if (rtcpMuxPolicy !== 'require') throw new TypeError(`bad rtcpMuxPolicy ${rtcpMuxPolicy}`);
   const iceCandidatePoolSize = configuration.iceCandidatePoolSize ?? 0;
   if (!Number.isInteger(iceCandidatePoolSize) || iceCandidatePoolSize < 0 || iceCandidatePoolSize > 255)
@@ -77,6 +104,11 @@ export function resolveConfiguration(
 
 /** W3C §4.4.1.1 step 4 (validate an RTCIceServer). */
 function validateIceServer(server: RTCIceServer): RTCIceServer {
+  if (server === null || typeof server !== 'object') throw new TypeError('an RTCIceServer must be an object');
+  if (server.urls === undefined || server.urls === null) throw new TypeError('an RTCIceServer needs urls');
+  // WebIDL enum conversion: a value outside RTCIceCredentialType is a TypeError.
+  if (server.credentialType !== undefined && server.credentialType !== 'password')
+    throw new TypeError(`bad credentialType ${server.credentialType}`);
   const urls = typeof server.urls === 'string' ? [server.urls] : [...server.urls];
   if (urls.length === 0) throw new SyntaxError('an ICE server needs at least one URL');
   for (const url of urls) {
@@ -95,6 +127,7 @@ function validateIceServer(server: RTCIceServer): RTCIceServer {
   const copy: RTCIceServer = { urls: typeof server.urls === 'string' ? server.urls : urls };
   if (server.username !== undefined) copy.username = server.username;
   if (server.credential !== undefined) copy.credential = server.credential;
+  if (server.credentialType !== undefined) copy.credentialType = server.credentialType;
   return copy;
 }
 
@@ -105,9 +138,10 @@ function validateIceServer(server: RTCIceServer): RTCIceServer {
  */
 export function updateConfiguration(
   current: ResolvedConfiguration,
-  configuration: RTCConfiguration,
+  input: unknown,
   localDescriptionSet: boolean,
 ): ResolvedConfiguration {
+  const configuration = configurationDictionary(input);
   if (configuration.certificates !== undefined) {
     const same =
       configuration.certificates.length === current.certificates.length &&

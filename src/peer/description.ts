@@ -151,11 +151,18 @@ export function changesFingerprintWithoutIceRestart(
   next: RemoteDataSection | undefined,
 ): boolean {
   if (!previous || !next || previous.usernameFragment !== next.usernameFragment) return false;
-  const key = (fingerprint: { algorithm: string; value: string }) =>
+  return !sameFingerprints(previous.fingerprints, next.fingerprints);
+}
+
+type FingerprintLike = { algorithm: string; value: string };
+
+/** Whether two lists of a=fingerprint name the same certificates (algorithm and hex case aside). */
+export function sameFingerprints(a: readonly FingerprintLike[], b: readonly FingerprintLike[]): boolean {
+  const key = (fingerprint: FingerprintLike) =>
     `${fingerprint.algorithm.toLowerCase()} ${fingerprint.value.toUpperCase()}`;
-  const before = new Set(previous.fingerprints.map(key));
-  const after = new Set(next.fingerprints.map(key));
-  return before.size !== after.size || [...after].some((fingerprint) => !before.has(fingerprint));
+  const before = new Set(a.map(key));
+  const after = new Set(b.map(key));
+  return before.size === after.size && [...after].every((fingerprint) => before.has(fingerprint));
 }
 
 /**
@@ -198,6 +205,11 @@ function readDataSection(
     attributeValue(media.attributes, 'ice-ufrag') ?? attributeValue(session, 'ice-ufrag');
   const password = attributeValue(media.attributes, 'ice-pwd') ?? attributeValue(session, 'ice-pwd');
   if (!usernameFragment || !password) throw invalidAccess(`section ${mid} has no ICE credentials`);
+  // RFC 8839 §5.4: a ufrag is 4 to 256 ice-chars, a password 22 to 256 (W3C §4.4.1.6: InvalidAccessError).
+  if (!/^[A-Za-z0-9+/]{4,256}$/.test(usernameFragment))
+    throw invalidAccess(`section ${mid} has an invalid a=ice-ufrag`);
+  if (!/^[A-Za-z0-9+/]{22,256}$/.test(password))
+    throw invalidAccess(`section ${mid} has an invalid a=ice-pwd`);
   let fingerprints = fingerprintsOf(media.attributes);
   if (fingerprints.length === 0) fingerprints = fingerprintsOf(session);
   // RFC 8827 §6.5: without a fingerprint there is no way to authenticate the DTLS peer.
@@ -248,6 +260,13 @@ function fingerprintsOf(attributes: SdpAttribute[]): { algorithm: string; value:
   );
 }
 
+/** W3C §4.4.2 canTrickleIceCandidates: the description says a=ice-options:trickle (RFC 8840 §4.1.3). */
+export function announcesTrickle({ parsed }: RemoteDescription): boolean {
+  const trickle = (attributes: SdpAttribute[]) =>
+    attributes.some((a) => a.type === 'ice-options' && a.options.includes('trickle'));
+  return trickle(parsed.attributes) || parsed.media.some((media) => trickle(media.attributes));
+}
+
 export function invalidAccess(message: string): DOMException {
   return new DOMException(message, 'InvalidAccessError');
 }
@@ -258,12 +277,14 @@ export function isSdpParseError(error: unknown): error is SdpParseError {
 
 /**
  * RFC 8842 §5.3: the answerer of an actpass offer picks active or passive; we take the DTLS client role
- * (active, as RFC 8829 §5.3.1 answers). An answer to an active offer is passive, to a passive one active.
- * Returns our setup.
+ * (active, as RFC 8829 §5.3.1 answers), unless a DTLS association already runs: RFC 8842 §5.5, a
+ * subsequent answer keeps the role it has (`established`). An answer to an active offer is passive, to a
+ * passive one active. Returns our setup.
  */
-export function answerSetup(remoteOfferSetup: SetupRole): SetupRole {
+export function answerSetup(remoteOfferSetup: SetupRole, established?: 'client' | 'server'): SetupRole {
   if (remoteOfferSetup === 'passive') return 'active';
-  return remoteOfferSetup === 'active' ? 'passive' : 'active';
+  if (remoteOfferSetup === 'active') return 'passive';
+  return established === 'server' ? 'passive' : 'active';
 }
 
 export function dtlsRoleFromSetup(localSetup: SetupRole, remoteSetup: SetupRole): 'client' | 'server' {

@@ -1,15 +1,21 @@
 /** The event interfaces of W3C WebRTC §4.8.3 (RTCPeerConnectionIceEvent, its error event) and §6.3. */
-import type { RTCDataChannel } from '../datachannel/index.ts';
+import { RTCDataChannel } from '../datachannel/index.ts';
 import type { RTCIceCandidate } from './session-description.ts';
+
+/** WebIDL: an interface's constructor called without its required `type` argument is a TypeError. */
+function requireType(args: readonly unknown[], name: string): void {
+  if (args.length === 0) throw new TypeError(`${name} needs an event type`);
+}
 
 export class RTCPeerConnectionIceEvent extends Event {
   readonly candidate: RTCIceCandidate | null;
   readonly url: string | null;
 
   constructor(
-    type: string,
-    init: EventInit & { candidate?: RTCIceCandidate | null; url?: string | null } = {},
+    ...args: [type: string, init?: EventInit & { candidate?: RTCIceCandidate | null; url?: string | null }]
   ) {
+    requireType(args, 'RTCPeerConnectionIceEvent');
+    const [type, init = {}] = args;
     super(type, init);
     this.candidate = init.candidate ?? null;
     this.url = init.url ?? null;
@@ -42,10 +48,13 @@ export class RTCPeerConnectionIceErrorEvent extends Event {
   }
 }
 
+/** W3C §6.3: `channel` is a required member of RTCDataChannelEventInit and is an RTCDataChannel. */
 export class RTCDataChannelEvent extends Event {
   readonly channel: RTCDataChannel;
 
   constructor(type: string, init: EventInit & { channel: RTCDataChannel }) {
+    if (!(init?.channel instanceof RTCDataChannel))
+      throw new TypeError('RTCDataChannelEventInit.channel must be an RTCDataChannel');
     super(type, init);
     this.channel = init.channel;
   }

@@ -61,10 +61,17 @@ export function makeOffer(context: OfferContext): LocalDescription {
   return describe('offer', sections, 'actpass', context);
 }
 
-/** RFC 8829 §5.3.1: the answer has the offer's sections in order; we accept the first data section. */
-export function makeAnswer(context: OfferContext, offer: RemoteDescription): LocalDescription {
+/**
+ * RFC 8829 §5.3.1: the answer has the offer's sections in order; we accept the first data section.
+ * `dtlsRole`: the role of the DTLS association the offer keeps, which the answer keeps (RFC 8842 §5.5).
+ */
+export function makeAnswer(
+  context: OfferContext,
+  offer: RemoteDescription,
+  dtlsRole?: 'client' | 'server',
+): LocalDescription {
   const sections = offer.sections.map((section) => ({ ...section }));
-  const setup = offer.data ? answerSetup(offer.data.setup) : 'active';
+  const setup = offer.data ? answerSetup(offer.data.setup, dtlsRole) : 'active';
   return describe('answer', sections, setup, context);
 }
 

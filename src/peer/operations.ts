@@ -50,3 +50,11 @@ export class OperationsChain {
     else this.#onEmpty();
   }
 }
+
+/**
+ * W3C §4.4.1.6: the outcome of setting a description is applied in a queued task, the one that also
+ * resolves the promise; so the attributes never change while the caller's own code still runs.
+ */
+export function queuedTask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

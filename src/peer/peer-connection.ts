@@ -9,12 +9,7 @@ import { generateIceParameters, type IceParameters } from '../ice/index.ts';
 import type { IceCandidate } from '../sdp/index.ts';
 import { randomBytes } from '../util/index.ts';
 import { candidateObject, checkCandidateInit, resolveRemoteCandidate } from './candidates.ts';
-import {
-  generateRtcCertificate,
-  type KeygenAlgorithm,
-  notSupported,
-  type RTCCertificate,
-} from './certificate.ts';
+import { generateRtcCertificate, type KeygenAlgorithm, type RTCCertificate } from './certificate.ts';
 import {
   connectionCertificate,
   iceAgentOptions,
@@ -25,26 +20,30 @@ import {
   updateConfiguration,
 } from './configuration.ts';
 import {
+  announcesTrickle,
   changesFingerprintWithoutIceRestart,
   isSdpParseError,
   type RemoteDescription,
   readRemoteDescription,
 } from './description.ts';
 import { RTCDataChannelEvent, RTCPeerConnectionIceErrorEvent, RTCPeerConnectionIceEvent } from './events.ts';
+import { MediaComesNext } from './media-next.ts';
 import {
   type AppliedRemoteDescription,
   answerMatchesOffer,
+  dataSectionOf,
   type LocalDescription,
   makeAnswer,
   makeOffer,
   withCandidates,
 } from './negotiation.ts';
 import { NegotiationNeeded } from './negotiation-needed.ts';
-import { OperationsChain } from './operations.ts';
+import { OperationsChain, queuedTask } from './operations.ts';
 import {
   applyRemoteIce,
   applyTransportNegotiation,
   connectionStateOf,
+  keptDtlsRole,
   type RTCIceConnectionState,
   type RTCIceGatheringState,
   type RTCPeerConnectionState,
@@ -65,14 +64,13 @@ import {
 } from './signaling-state.ts';
 import { ChannelTracker, collectStats, type RTCStatsReport } from './stats.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE, TransportStack } from './transports.ts';
+import { dataChannelInit, usvString } from './webidl.ts';
 
 export type { PeerConnectionOptions };
 
-const MEDIA_NEXT_PART = 'media (tracks, senders, receivers, transceivers) comes in the next part of Dyad';
-
 type Handler = ((event: Event) => void) | null;
 
-export class RTCPeerConnection extends EventTarget {
+export class RTCPeerConnection extends MediaComesNext {
   declare onnegotiationneeded: Handler;
   declare onicecandidate: ((event: RTCPeerConnectionIceEvent) => void) | null;
   declare onicecandidateerror: Handler;
@@ -113,8 +111,13 @@ export class RTCPeerConnection extends EventTarget {
   #endOfCandidates = false;
   #isClosed = false;
   readonly #channels = new ChannelTracker();
+  /** pc.sctp was created by an offer not yet answered (a rollback removes it). */
+  #sctpFromOffer = false;
+  /** The peer's ICE usernames of earlier generations: their late candidates are ignored (JSEP §5.9). */
+  readonly #olderRemoteUfrags = new Set<string>();
 
-  constructor(configuration: RTCConfiguration = {}, options: PeerConnectionOptions = {}) {
+  /** `configuration`: null or undefined mean the defaults (WebIDL `optional RTCConfiguration = {}`). */
+  constructor(configuration?: RTCConfiguration | null, options: PeerConnectionOptions = {}) {
     super();
     this.#configuration = resolveConfiguration(configuration);
     this.#options = options;
@@ -191,11 +194,7 @@ export class RTCPeerConnection extends EventTarget {
   /** W3C §4.4.2: null before a remote description, then whether it says a=ice-options:trickle. */
   get canTrickleIceCandidates(): boolean | null {
     const remote = (this.#pendingRemote ?? this.#currentRemote)?.remote;
-    if (!remote) return null;
-    const { parsed } = remote;
-    const trickle = (attributes: typeof parsed.attributes) =>
-      attributes.some((a) => a.type === 'ice-options' && a.options.includes('trickle'));
-    return trickle(parsed.attributes) || parsed.media.some((media) => trickle(media.attributes));
+    return remote ? announcesTrickle(remote) : null;
   }
   get sctp(): RTCSctpTransport | null {
     return this.#stack.sctp ?? null;
@@ -205,6 +204,10 @@ export class RTCPeerConnection extends EventTarget {
 
   createOffer(options: { iceRestart?: boolean } = {}): Promise<RTCSessionDescriptionInit> {
     return this.#operations.chain(async () => {
+      // W3C §4.4.1.5 (create an offer): only in stable or have-local-offer.
+      const state = this.#signalingState;
+      if (state !== 'stable' && state !== 'have-local-offer')
+        throw invalidState(`cannot create an offer in state ${state}`);
       if (options.iceRestart) this.restartIce();
       const offer = makeOffer(this.#offerContext(this.#currentLocal?.parameters.sections ?? []));
       this.#lastOffer = offer;
@@ -226,17 +229,26 @@ export class RTCPeerConnection extends EventTarget {
       throw invalidState(`cannot create an answer in state ${state}`);
     const previous = this.#currentRemote?.remote.data?.usernameFragment;
     const restarts = previous !== undefined && previous !== remote.remote.data?.usernameFragment;
-    const answer = makeAnswer(this.#offerContext([], restarts), remote.remote);
+    const answer = makeAnswer(
+      this.#offerContext([], restarts),
+      remote.remote,
+      keptDtlsRole(this.#stack.negotiated, remote.remote),
+    );
     this.#lastAnswer = answer;
     return answer;
   }
 
   setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void> {
     return this.#operations.chain(async () => {
+      await queuedTask();
+      if (this.#isClosed) return;
       const type = description?.type ?? implicitLocalType(this.#signalingState);
       if (type === 'rollback') {
-        this.#setSignalingState(nextSignalingState(this.#signalingState, 'local', 'rollback'));
+        const next = nextSignalingState(this.#signalingState, 'local', 'rollback');
+        // W3C §4.4.1.6: the attributes change before signalingstatechange fires.
         this.#pendingLocal = undefined;
+        this.#rollBackSctp();
+        this.#setSignalingState(next);
         return;
       }
       const sdp = description?.sdp ?? '';
@@ -285,6 +297,7 @@ export class RTCPeerConnection extends EventTarget {
       // RFC 8445 §6.1.1 and RFC 8829 §5.2.1: the offerer controls, unless the peer is ice-lite.
       if (!ice.remoteParameters && !this.#currentRemote?.remote.iceLite) ice.setRole('controlling');
       this.#pendingLocal = local;
+      if (local.parameters.sections.some((section) => section.data)) this.#openSctp();
     } else if (local.type === 'answer') {
       this.#currentLocal = local;
       this.#currentRemote = this.#pendingRemote;
@@ -302,16 +315,27 @@ export class RTCPeerConnection extends EventTarget {
       return Promise.reject(new TypeError('a description needs a type'));
     return this.#operations.chain(async () => {
       const { type } = description;
+      // W3C §4.4.1.6: a remote offer in have-local-offer first rolls the local offer back, as its own
+      // step with its own signalingstatechange, before the offer is even parsed.
+      if (needsImplicitRollback(this.#signalingState, 'remote', type)) {
+        await queuedTask();
+        if (this.#isClosed) return;
+        this.#pendingLocal = undefined;
+        this.#rollBackSctp();
+        this.#setSignalingState('stable');
+      }
+      await queuedTask();
+      if (this.#isClosed) return;
       if (type === 'rollback') {
         const next = nextSignalingState(this.#signalingState, 'remote', 'rollback');
         this.#pendingLocal = undefined;
         this.#pendingRemote = undefined;
+        this.#rollBackSctp();
         this.#setSignalingState(next);
         return;
       }
       // W3C §4.4.1.6: the state is checked before the description is parsed.
-      if (!needsImplicitRollback(this.#signalingState, 'remote', type))
-        nextSignalingState(this.#signalingState, 'remote', type);
+      const next = nextSignalingState(this.#signalingState, 'remote', type);
       let remote: RemoteDescription;
       try {
         remote = readRemoteDescription(description.sdp ?? '');
@@ -321,17 +345,15 @@ export class RTCPeerConnection extends EventTarget {
       }
       if (changesFingerprintWithoutIceRestart(this.#currentRemote?.remote.data, remote.data))
         throw new DOMException('the DTLS fingerprint changed without an ICE restart', 'InvalidAccessError');
-      if (needsImplicitRollback(this.#signalingState, 'remote', type)) {
-        this.#pendingLocal = undefined;
-        this.#setSignalingState('stable');
-      }
-      const next = nextSignalingState(this.#signalingState, 'remote', type);
       if (
         type !== 'offer' &&
         !answerMatchesOffer(this.#pendingLocal?.parameters.sections ?? [], remote.sections)
       )
         throw new DOMException('the answer does not have the sections of the offer', 'InvalidAccessError');
       const applied: AppliedRemoteDescription = { type, sdp: description.sdp ?? '', remote, trickled: [] };
+      const previous = (this.#pendingRemote ?? this.#currentRemote)?.remote.data?.usernameFragment;
+      if (previous !== undefined && previous !== remote.data?.usernameFragment)
+        this.#olderRemoteUfrags.add(previous);
       applyRemoteIce(this.#stack.ice, remote, type);
       if (type === 'answer') {
         this.#currentRemote = applied;
@@ -341,15 +363,29 @@ export class RTCPeerConnection extends EventTarget {
       } else {
         this.#pendingRemote = applied;
       }
+      if (type === 'offer' && remote.data) this.#openSctp(remote.data.maxMessageSize);
       if (type !== 'offer') this.#negotiateTransport();
       this.#setSignalingState(next);
     });
+  }
+
+  /** W3C §4.4.1.6: an offer with a data section, local or remote, gives the connection its pc.sctp. */
+  #openSctp(maxMessageSize?: number): void {
+    if (this.#stack.openSctpTransport(maxMessageSize)) this.#sctpFromOffer = true;
+  }
+
+  /** W3C §4.4.1.6 rollback: the RTCSctpTransport an offer created goes with it. */
+  #rollBackSctp(): void {
+    if (!this.#sctpFromOffer) return;
+    this.#sctpFromOffer = false;
+    this.#stack.dropSctpTransport();
   }
 
   #negotiateTransport(): void {
     const local = this.#currentLocal ?? this.#pendingLocal;
     const remote = (this.#currentRemote ?? this.#pendingRemote)?.remote;
     if (!local || !remote) return;
+    this.#sctpFromOffer = false;
     applyTransportNegotiation(this.#stack, this.#dtlsTransport, local, remote);
   }
 
@@ -426,6 +462,14 @@ export class RTCPeerConnection extends EventTarget {
     }
     return this.#operations.chain(async () => {
       const applied = this.#pendingRemote ?? this.#currentRemote;
+      // JSEP §5.9 and W3C §4.4.1.6: a late candidate of an earlier ICE generation is ignored, not an error.
+      const ufrag = init.usernameFragment ?? null;
+      if (
+        ufrag !== null &&
+        ufrag !== applied?.remote.data?.usernameFragment &&
+        this.#olderRemoteUfrags.has(ufrag)
+      )
+        return;
       const parsed = resolveRemoteCandidate(applied?.remote, init);
       // Everything is bundled on the data section's transport (RFC 8843): candidates for any section apply.
       if (!applied?.remote.data) return;
@@ -453,9 +497,7 @@ export class RTCPeerConnection extends EventTarget {
   }
 
   #dataSection(): { mid: string; index: number } | undefined {
-    const sections = (this.#pendingLocal ?? this.#currentLocal)?.parameters.sections ?? [];
-    const index = sections.findIndex((section) => section.data);
-    return index < 0 ? undefined : { mid: sections[index]!.mid, index };
+    return dataSectionOf(this.#pendingLocal ?? this.#currentLocal);
   }
 
   #dataMid(): string {
@@ -464,9 +506,13 @@ export class RTCPeerConnection extends EventTarget {
 
   // ---- Data channels (W3C §6.1) ----
 
-  createDataChannel(label: string, init: RTCDataChannelInit = {}): RTCDataChannel {
+  /** W3C §6.1: the label is required; label and init are converted as WebIDL converts them. */
+  createDataChannel(...args: [label: string, dataChannelDict?: RTCDataChannelInit]): RTCDataChannel {
+    if ((args as unknown[]).length === 0) throw new TypeError('createDataChannel needs a label');
     if (this.#isClosed) throw invalidState('the RTCPeerConnection is closed');
-    const channel = this.#stack.createDataChannel(`${label}`, init);
+    const label = usvString(args[0]);
+    const init = dataChannelInit(args[1]);
+    const channel = this.#stack.createDataChannel(label, init);
     this.#channels.track(channel);
     if (!this.#wantsData) {
       this.#wantsData = true;
@@ -502,7 +548,7 @@ export class RTCPeerConnection extends EventTarget {
     };
   }
 
-  setConfiguration(configuration: RTCConfiguration = {}): void {
+  setConfiguration(configuration?: RTCConfiguration): void {
     if (this.#isClosed) throw invalidState('the RTCPeerConnection is closed');
     const updated = updateConfiguration(
       this.#configuration,
@@ -534,27 +580,6 @@ export class RTCPeerConnection extends EventTarget {
     const sctp = this.#stack.sctp;
     if (sctp) sctp.state = 'closed';
     this.#dtlsTransport.state = 'closed';
-  }
-
-  // ---- Media: the next part ----
-
-  addTrack(..._args: unknown[]): never {
-    throw notSupported(MEDIA_NEXT_PART);
-  }
-  removeTrack(..._args: unknown[]): never {
-    throw notSupported(MEDIA_NEXT_PART);
-  }
-  addTransceiver(..._args: unknown[]): never {
-    throw notSupported(MEDIA_NEXT_PART);
-  }
-  getSenders(): never {
-    throw notSupported(MEDIA_NEXT_PART);
-  }
-  getReceivers(): never {
-    throw notSupported(MEDIA_NEXT_PART);
-  }
-  getTransceivers(): never {
-    throw notSupported(MEDIA_NEXT_PART);
   }
 }
 

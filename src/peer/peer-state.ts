@@ -5,10 +5,10 @@
 import type { DtlsState } from '../dtls/index.ts';
 import type { IceAgent, IceConnectionState } from '../ice/index.ts';
 import type { IceCandidate } from '../sdp/index.ts';
-import { dtlsRoleFromSetup, type RemoteDescription } from './description.ts';
+import { dtlsRoleFromSetup, type RemoteDescription, sameFingerprints } from './description.ts';
 import type { LocalDescription } from './negotiation.ts';
 import { type RTCDtlsTransport, RTCSctpTransport } from './rtc-transports.ts';
-import type { TransportStack } from './transports.ts';
+import type { NegotiatedTransport, TransportStack } from './transports.ts';
 
 export type RTCIceConnectionState = IceConnectionState;
 export type RTCIceGatheringState = 'new' | 'gathering' | 'complete';
@@ -75,4 +75,18 @@ export function applyRemoteIce(
   for (const candidate of data.candidates) ice.addRemoteCandidate(candidate);
   if (data.endOfCandidates) ice.addRemoteCandidate(undefined);
   for (const candidate of trickled) ice.addRemoteCandidate(candidate);
+}
+
+/**
+ * RFC 8842 §5.5: the DTLS role of the running association, when the offer keeps that association (the
+ * same fingerprints, so the same peer certificate); the answer keeps the role. Undefined before a role is
+ * settled, or when the offer brings a new certificate (a new association, after an ICE restart).
+ */
+export function keptDtlsRole(
+  negotiated: NegotiatedTransport | undefined,
+  offer: RemoteDescription,
+): 'client' | 'server' | undefined {
+  const fingerprints = offer.data?.fingerprints;
+  if (!negotiated || !fingerprints) return undefined;
+  return sameFingerprints(negotiated.remoteFingerprints, fingerprints) ? negotiated.dtlsRole : undefined;
 }

@@ -72,11 +72,15 @@ export function collectStats(
     add(candidateStats(candidateId(candidate, true), candidate, true, transportId));
   for (const candidate of ice.remoteCandidates)
     add(candidateStats(candidateId(candidate, false), candidate, false, transportId));
-  const selected = ice.selectedPair;
+  // W3C RTCIceTransport: the selected pair is the one packets go on: the nominated pair, or before
+  // nomination the best valid pair (RFC 8445 §12.1). Valid pairs whose local candidate is a mapped one
+  // (RFC 8445 §7.2.5.3.2) are not in the checklist, so they are listed too.
+  const dataPair = ice.dataPair;
+  const pairs = new Set([...ice.pairs, ...ice.validPairs, ...(dataPair ? [dataPair] : [])]);
   let selectedId: string | undefined;
-  for (const pair of ice.pairs) {
+  for (const pair of pairs) {
     const id = `CP${candidateId(pair.local.candidate, true)}_${candidateId(pair.remote.candidate, false)}`;
-    if (pair === selected || pair.validPair === selected) selectedId ??= id;
+    if (pair === dataPair) selectedId = id;
     add(
       pairStats(
         id,
@@ -169,7 +173,7 @@ function pairStats(
     localCandidateId,
     remoteCandidateId,
     state: pair.state,
-    nominated: pair.nominated || (pair.validPair?.nominated ?? false),
+    nominated: pair.nominated,
     priority: Number(pair.priority),
     requestsSent: pair.requestsSent,
     responsesReceived: pair.responsesReceived,

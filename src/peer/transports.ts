@@ -121,7 +121,8 @@ export class TransportStack {
     };
     if (this.#options.clock) options.clock = this.#options.clock;
     this.association = new SctpAssociation(options);
-    this.channels = new DataChannelTransport({ association: this.association, dtlsRole: 'client' });
+    // The DTLS role, and so the channel ids, come with negotiation (RFC 8832 §6, W3C §4.4.1.6).
+    this.channels = new DataChannelTransport({ association: this.association });
     this.channels.onDataChannel = (channel) => this.#options.onDataChannel(channel);
     this.channels.onOpen = () => this.#setSctpState('connected');
     this.channels.onClose = () => this.#setSctpState('closed');
@@ -130,6 +131,22 @@ export class TransportStack {
 
   createDataChannel(label: string, init: RTCDataChannelInit): RTCDataChannel {
     return this.dataChannels().createDataChannel(label, init);
+  }
+
+  /**
+   * W3C §4.4.1.6: a description that negotiates a data section gives the connection its RTCSctpTransport,
+   * connecting until the association is up. `maxMessageSize` is the peer's, 64 KiB until it is known.
+   * Returns whether this call created it (a rollback of that description removes it again).
+   */
+  openSctpTransport(maxMessageSize = DEFAULT_REMOTE_MAX_MESSAGE_SIZE): boolean {
+    if (this.sctp) return false;
+    this.sctp = new RTCSctpTransport(this.dtlsTransport, maxMessageSize);
+    return true;
+  }
+
+  /** The rollback of the description that created pc.sctp: it is null again (W3C §4.4.1.6 rollback). */
+  dropSctpTransport(): void {
+    if (!this.dtls && this.association?.state !== 'established') this.sctp = undefined;
   }
 
   /** Both descriptions are applied: DTLS gets its role and the peer's fingerprints, SCTP its limits. */

@@ -32,6 +32,7 @@ test('5 % loss, 50 ms delay and reordering: 1 MiB intact, partial reliability dr
   const data = randomBytes(1024 * 1024);
   const hash = createHash('sha256');
   let received = 0;
+  for (const channel of remote.values()) channel.binaryType = 'arraybuffer';
   remote.get('reliable')!.onmessage = (event) => {
     const bytes = new Uint8Array((event as MessageEvent).data as ArrayBuffer);
     hash.update(bytes);

@@ -9,7 +9,9 @@ import { test } from 'node:test';
 import type { RTCDataChannel } from '../../src/peer/index.ts';
 import { createPair, negotiate, nextEvent, opened, remoteChannel } from './pair.ts';
 
+/** The next `count` messages, binary as ArrayBuffers. */
 function messages(channel: RTCDataChannel, count: number): Promise<unknown[]> {
+  channel.binaryType = 'arraybuffer';
   const received: unknown[] = [];
   return new Promise((resolve) => {
     const onMessage = (event: Event) => {
@@ -115,6 +117,7 @@ test('16 MiB cross intact (SHA-256), a channel closes while another stays open, 
   const expected = createHash('sha256').update(data).digest('hex');
   const hash = createHash('sha256');
   let received = 0;
+  remoteBulk.binaryType = 'arraybuffer';
   const done = new Promise<void>((resolve) => {
     remoteBulk.addEventListener('message', (event) => {
       const bytes = new Uint8Array((event as MessageEvent).data as ArrayBuffer);
