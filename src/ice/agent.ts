@@ -214,6 +214,14 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   get pairs(): readonly CandidatePair[] {
     return this.#checks.pairs;
   }
+  /** The valid pairs (RFC 8445 §7.2.5.3.2), nominated or not; some are not in the checklist (mapped locals). */
+  get validPairs(): readonly CandidatePair[] {
+    return this.#checks.validPairs;
+  }
+  /** The pair datagrams go out on now (W3C: the selected candidate pair), undefined while there is none. */
+  get dataPair(): CandidatePair | undefined {
+    return this.#dataPair();
+  }
 
   /** Gathers host and server-reflexive candidates, emitting each, then end-of-candidates. */
   gather(): Promise<void> {
@@ -234,8 +242,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
       for (const host of hosts) this.#addLocal(host);
     }
     await Promise.all([
-      this.#gatherer.gatherRelayed(servers).then((relays) => {
-        if (current()) for (const relay of relays) this.#addLocal(relay);
+      this.#gatherer.gatherRelayed(servers, (relay) => {
+        if (current()) this.#addLocal(relay);
       }),
       relayOnly
         ? undefined
@@ -361,7 +369,8 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
   }
 
   #resetRemote(): void {
-    const selected = this.#checks.selectedPair ?? this.#previousSelected;
+    // The pair data goes out on (#dataPair): before nomination, the best valid one.
+    const selected = this.#checks.selectedPair ?? this.#previousSelected ?? this.#checks.bestValidPair;
     this.#previousSelected = this.#consent.expired ? undefined : selected;
     this.#checks.reset();
     this.#remotes.clear();
@@ -558,9 +567,9 @@ export class IceAgent extends EventEmitter<IceAgentEvents> {
         return 'failed';
       }
       if (silence >= (this.#options.disconnectedTimeoutMs ?? 7500)) return 'disconnected';
-      return selected && this.#checks.idle && this.#remoteEnded && this.#gatheringState === 'complete'
-        ? 'completed'
-        : 'connected';
+      // RFC 8445 §8.1.2: with a nominated pair the checklist is Completed; checks of higher-priority pairs
+      // still in flight do not hold that back (they cannot change the selection: no renomination).
+      return selected && this.#remoteEnded && this.#gatheringState === 'complete' ? 'completed' : 'connected';
     }
     const failed =
       this.#remoteEnded &&

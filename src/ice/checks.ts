@@ -113,9 +113,9 @@ export class ConnectivityChecks {
     return this.#checklist.pairs;
   }
 
-  /** No triggered check queued and none in flight. */
-  get idle(): boolean {
-    return this.#triggered.length === 0 && !this.#checklist.pairs.some((p) => p.state === 'in-progress');
+  /** The valid list (RFC 8445 §7.2.5.3.2); a valid pair whose local candidate is mapped is not in the checklist. */
+  get validPairs(): readonly CandidatePair[] {
+    return this.#valid;
   }
 
   /** Every check is done and none succeeded (RFC 8445 §6.1.2.6 checklist Failed). */
@@ -371,9 +371,17 @@ export class ConnectivityChecks {
     valid.nominated = true;
     if (this.#selected && this.#selected.priority >= valid.priority) return;
     this.#selected = valid;
-    // RFC 8445 §8.1.2: no further ordinary checks once a pair is nominated.
+    // RFC 8445 §8.1.2: once a pair is nominated, Waiting and Frozen pairs leave the checklist and the
+    // retransmissions of In-Progress pairs of lower priority stop (those checks then count as failed).
     for (const pair of [...this.#checklist.pairs]) {
       if (pair.state === 'waiting' || pair.state === 'frozen') this.#checklist.remove(pair);
+      else if (pair.state === 'in-progress' && pair.priority < valid.priority) {
+        this.#options.router.abandon(
+          pair.local.socket,
+          { address: pair.remote.address, port: pair.remote.candidate.port },
+          'check',
+        );
+      }
     }
     this.#triggered = this.#triggered.filter(
       (pair) => pair.state === 'waiting' && this.#checklist.pairs.includes(pair),

@@ -110,7 +110,9 @@ export class Gatherer {
   readonly relays: LocalCandidate[] = [];
   readonly #options: GathererOptions;
   #binding: Promise<LocalCandidate[]> | undefined;
-  #allocating: Promise<LocalCandidate[]> | undefined;
+  #allocating: Promise<void> | undefined;
+  readonly #relayListeners = new Set<(local: LocalCandidate) => void>();
+  readonly #allocatingClients = new Set<TurnClient>();
   #closed = false;
 
   constructor(options: GathererOptions) {
@@ -275,12 +277,16 @@ export class Gatherer {
    * One allocation per TURN URL (RFC 8445 §5.1.1.2), made once and kept across restarts. Servers that
    * cannot be reached or refuse the credentials give no candidate.
    */
-  gatherRelayed(servers: readonly IceServer[]): Promise<LocalCandidate[]> {
+  gatherRelayed(servers: readonly IceServer[], onCandidate: (local: LocalCandidate) => void): Promise<void> {
+    // Each relay is handed out as soon as its allocation succeeds: a TURN-over-TCP relay must not wait
+    // for a TURN-over-UDP attempt that a firewall makes time out (tens of seconds).
+    for (const relay of this.relays) onCandidate(relay);
+    this.#relayListeners.add(onCandidate);
     this.#allocating ??= this.#allocate(servers);
-    return this.#allocating;
+    return this.#allocating.finally(() => this.#relayListeners.delete(onCandidate));
   }
 
-  async #allocate(servers: readonly IceServer[]): Promise<LocalCandidate[]> {
+  async #allocate(servers: readonly IceServer[]): Promise<void> {
     const targets: { text: string; url: IceServerUrl; server: IceServer }[] = [];
     for (const server of servers) {
       for (const text of typeof server.urls === 'string' ? [server.urls] : server.urls) {
@@ -288,21 +294,25 @@ export class Gatherer {
         if (url.scheme === 'turn' || url.scheme === 'turns') targets.push({ text, url, server });
       }
     }
-    const results = await Promise.all(
+    await Promise.all(
       targets.map(({ text, url, server }, index) =>
-        this.#allocateOne(url, server, index).catch((error: unknown) => {
-          // An unreachable or refusing TURN server gives no candidate; gathering goes on. The local
-          // address of the connection to it is not exposed in any candidate, so it is not reported.
-          const failure = describeFailure(error);
-          if (failure && !this.#closed) {
-            this.#options.onCandidateError({ address: null, port: null, url: text, ...failure });
-          }
-          return undefined;
-        }),
+        this.#allocateOne(url, server, index).then(
+          (relay) => {
+            if (!relay) return;
+            this.relays.push(relay);
+            for (const listener of this.#relayListeners) listener(relay);
+          },
+          (error: unknown) => {
+            // An unreachable or refusing TURN server gives no candidate; gathering goes on. The local
+            // address of the connection to it is not exposed in any candidate, so it is not reported.
+            const failure = describeFailure(error);
+            if (failure && !this.#closed) {
+              this.#options.onCandidateError({ address: null, port: null, url: text, ...failure });
+            }
+          },
+        ),
       ),
     );
-    for (const relay of results) if (relay) this.relays.push(relay);
-    return this.relays;
   }
 
   async #allocateOne(
@@ -320,6 +330,10 @@ export class Gatherer {
       protocol,
       ...(protocol === 'tls' ? { tls: { servername: url.host, ...this.#options.turnTls } } : {}),
     });
+    if (this.#closed) {
+      connection.close();
+      return undefined;
+    }
     const client = new TurnClient({
       transport: connection,
       clock,
@@ -327,11 +341,16 @@ export class Gatherer {
       password: server.credential ?? '',
     });
     let allocation: Awaited<ReturnType<TurnClient['allocate']>>;
+    // Closing the gatherer abandons allocations still waiting for an answer (a firewall may make a UDP
+    // one wait for its whole retransmission schedule).
+    this.#allocatingClients.add(client);
     try {
       allocation = await client.allocate();
     } catch (error) {
       void client.close();
       throw error;
+    } finally {
+      this.#allocatingClients.delete(client);
     }
     if (this.#closed) {
       void client.close();
@@ -367,6 +386,7 @@ export class Gatherer {
 
   close(): void {
     this.#closed = true;
+    for (const client of this.#allocatingClients) void client.close();
     for (const local of [...this.hosts, ...this.relays]) local.socket.close();
     this.relays.length = 0;
     this.hosts.length = 0;

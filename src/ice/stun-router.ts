@@ -84,6 +84,19 @@ export class StunRouter {
     return rejected ? 'unauthenticated' : undefined;
   }
 
+  /** Abandons the transactions of one kind from `socket` to `remote` (their promises reject as below). */
+  abandon(socket: IceSocket, remote: IceEndpoint, kind: TransactionKind): void {
+    const key = this.#key(socket, remote);
+    const entries = this.#entries.get(key) ?? [];
+    const kept = entries.filter((entry) => {
+      if (entry.kind !== kind) return true;
+      entry.transactions.close();
+      return false;
+    });
+    if (kept.length > 0) this.#entries.set(key, kept);
+    else this.#entries.delete(key);
+  }
+
   /** Abandons the transactions of the given kinds (their promises reject with StunTransactionClosedError). */
   close(kinds: readonly TransactionKind[] = ['check', 'consent', 'server']): void {
     for (const [key, entries] of this.#entries) {
