@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeCommandError } from './errors.ts';
+import { receiveCommand } from './receive.ts';
+import { sendCommand } from './send.ts';
 import { serveCommand } from './serve.ts';
 import { tokenCommand } from './token.ts';
 
@@ -12,7 +14,9 @@ const program = new Command('dyad')
   .description('Dyad: peer-to-peer WebRTC, end to end')
   .version(version, '-v, --version', 'print the version')
   .addCommand(serveCommand())
-  .addCommand(tokenCommand());
+  .addCommand(tokenCommand())
+  .addCommand(sendCommand())
+  .addCommand(receiveCommand());
 
 try {
   await program.parseAsync(process.argv);
@@ -23,5 +27,8 @@ try {
     console.error(describeCommandError(error, level === 'debug' || level === 'trace'));
   }
   // Whatever a half-started command opened (a TURN socket before the HTTP port failed) must not keep it alive.
-  process.exit(error instanceof CommanderError ? error.exitCode : 1);
+  // `dyad send` and `dyad receive` end with the exit code their --help lists (TransferExit).
+  process.exit(
+    error instanceof CommanderError ? error.exitCode : ((error as { exitCode?: number }).exitCode ?? 1),
+  );
 }

@@ -21,4 +21,5 @@ export {
   CallTrackEvent,
   type DyadCallEventMap,
 } from './events.ts';
+export * from './file-transfer/index.ts';
 export { iceServersFromConfig, parseServerMessage } from './messages.ts';

@@ -85,6 +85,16 @@ export function visibleText(text: string): string {
 }
 
 /**
+ * A relative path offered by a peer that sends folders (`docs/a.txt`, §3.1), made safe to create below
+ * the chosen folder: split at `/`, empty and `.` segments dropped, every other segment through
+ * safeFileName, so none is `..`, starts with a dot or carries a separator (`\\` becomes `_`). Never empty.
+ */
+export function safeRelativePath(path: string): string {
+  const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
+  return segments.length ? segments.map(safeFileName).join('/') : FALLBACK_NAME;
+}
+
+/**
  * `name (n).ext`, the usual way to save a second file of the same name beside the first, still within
  * MAX_NAME_LENGTH bytes (the stem gives way, never the number or the extension). `name` is a safeFileName.
  */

@@ -1,5 +1,30 @@
-export { numberedFileName, safeFileName, visibleText } from './file-name.ts';
+export { numberedFileName, safeFileName, safeRelativePath, visibleText } from './file-name.ts';
 export { StreamingSha256, sha256Hex } from './hashing.ts';
+export {
+  CODE_ALPHABET,
+  isValidSecret,
+  newPairing,
+  type Pairing,
+  pairingCode,
+  parsePairingCode,
+  randomCodeCharacters,
+  SECRET_LENGTH,
+  secretFromFragment,
+} from './pairing.ts';
+export {
+  decodeProofMessage,
+  encodeProofMessage,
+  type FileTransferEndpoint,
+  fingerprintsOf,
+  PairingProofError,
+  PROOF_VERSION,
+  type ProofContext,
+  ProofGate,
+  type ProofMessage,
+  type ProofRole,
+  proofMac,
+  safetyCodeOf,
+} from './proof.ts';
 export {
   type AcceptMessage,
   type ChunkFrame,

@@ -58,7 +58,9 @@ export type FileTransferErrorCode =
   | 'hash_mismatch'
   | 'write_failed'
   | 'cancelled'
-  | 'offer_too_large';
+  | 'offer_too_large'
+  /** The pairing proof (§9) was missing or wrong: nothing may be sent. */
+  | 'proof_failed';
 
 /**
  * The sender refuses an offer the receiver would reject (too many files, a name too long, more bytes than

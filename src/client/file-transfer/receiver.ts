@@ -8,7 +8,7 @@
  * sees it, so its events, its `files` and its sinks only ever get the safe name.
  */
 
-import { safeFileName, visibleText } from './file-name.ts';
+import { safeFileName, safeRelativePath, visibleText } from './file-name.ts';
 import { StreamingSha256 } from './hashing.ts';
 import {
   type ChunkFrame,
@@ -56,6 +56,11 @@ export interface FileReceiverOptions {
   openSink(file: FileDescription): Promise<FileSink>;
   /** Acknowledge after this many stored chunks (and always at a file's end). */
   ackEveryChunks?: number;
+  /**
+   * Keep the folders of relative paths (`/`-separated, §3.1): each segment is cleaned by safeFileName and
+   * empty ones dropped. Off (browsers): the whole name is one safeFileName, so `/` becomes `_`.
+   */
+  keepFolders?: boolean;
   onEvent?: (event: ReceiverEvent) => void;
 }
 
@@ -72,6 +77,7 @@ export class FileReceiver {
   readonly #openSink: (file: FileDescription) => Promise<FileSink>;
   readonly #ackEvery: number;
   readonly #onEvent: (event: ReceiverEvent) => void;
+  readonly #keepFolders: boolean;
   #transport: FileTransport | undefined;
   #offer: OfferMessage | undefined;
   #files: ReceivingFile[] = [];
@@ -84,6 +90,7 @@ export class FileReceiver {
     this.#openSink = options.openSink;
     this.#ackEvery = options.ackEveryChunks ?? 8;
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#keepFolders = options.keepFolders ?? false;
   }
 
   get files(): readonly ReceiverFileProgress[] {
@@ -150,6 +157,7 @@ export class FileReceiver {
     this.#decided = true;
     const wanted = new Set(indexes);
     for (const file of this.#files) {
+      if (file.state === 'verified') continue; // restored: finished by an earlier run
       this.#setState(file, wanted.has(file.description.index) ? 'receiving' : 'declined');
     }
     if (wanted.size === 0) {
@@ -157,6 +165,43 @@ export class FileReceiver {
       return;
     }
     this.#sendAccept();
+    // Files an earlier run finished: the sender may not have heard their verdict before that run ended.
+    const restored = this.#files.filter((f) => f.state === 'verified');
+    for (const file of restored) this.#sendResult(file);
+    if (restored.length && this.#files.every((f) => f.state === 'verified' || f.state === 'declined'))
+      this.#onEvent({ type: 'complete' });
+  }
+
+  /**
+   * Before accept(): an earlier run of this receiver (a process that was stopped) already stored the
+   * first `chunks` chunks of file `index` of this same transfer, and `hasher` has hashed them. The accept
+   * then asks the sender to continue from there (§6), which it can as long as `chunks` is at least what
+   * was acknowledged, and storage acknowledges only what it wrote.
+   */
+  restore(index: number, chunks: number, hasher: StreamingSha256): void {
+    const file = this.#files[index];
+    if (
+      !file ||
+      this.#decided ||
+      chunks > file.chunks ||
+      hasher.length !== Math.min(file.description.size, chunks * this.chunkSize)
+    )
+      throw new RangeError(`cannot restore file ${index} at chunk ${chunks}`);
+    file.receivedChunks = chunks;
+    file.storedChunks = chunks;
+    file.storedBytes = hasher.length;
+    file.hasher = hasher;
+  }
+
+  /** Before accept(): an earlier run stored and verified file `index` whole. */
+  restoreVerified(index: number, sha256: string): void {
+    const file = this.#files[index];
+    if (!file || this.#decided) throw new RangeError(`cannot restore file ${index}`);
+    file.receivedChunks = file.chunks;
+    file.storedChunks = file.chunks;
+    file.storedBytes = file.description.size;
+    file.sha256 = sha256;
+    file.state = 'verified';
   }
 
   decline(): void {
@@ -235,7 +280,10 @@ export class FileReceiver {
     if (this.#offer) return; // one transfer per session
     // The names are the sender's, shown and stored as safeFileName makes them; nothing past this point sees
     // the raw ones (docs/file-transfer.md §3.1).
-    const files = offer.files.map((file) => ({ ...file, name: safeFileName(file.name) }));
+    const files = offer.files.map((file) => ({
+      ...file,
+      name: this.#keepFolders ? safeRelativePath(file.name) : safeFileName(file.name),
+    }));
     this.#offer = { ...offer, files };
     this.#files = files.map((description) => ({
       description,

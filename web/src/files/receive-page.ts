@@ -8,10 +8,12 @@ import {
   type FileSink,
   type FileTransferProtocolError,
   type ReceiverEvent,
+  secretFromFragment,
 } from '../../../src/client/file-transfer/index.ts';
 import { RoomSession } from '../session.ts';
 import { formatBytes, h, icon, mount, setTitle, statusLine } from '../ui.ts';
 import { fileNameLabel, ProgressView } from './progress-view.ts';
+import { SafetyView } from './safety-view.ts';
 import {
   canPickFolder,
   canStreamDownload,
@@ -29,6 +31,7 @@ export function receivePage(room: string): void {
   const offerArea = h('div', { class: 'offer-area' });
   const progress = new ProgressView('Receiving');
   progress.element.hidden = true;
+  const safety = new SafetyView('sender');
   mount(
     h(
       'div',
@@ -37,8 +40,18 @@ export function receivePage(room: string): void {
       status.element,
       offerArea,
       progress.element,
+      safety.element,
     ),
   );
+  // The secret is in the fragment, which the browser never sends to a server (docs/file-transfer.md §9).
+  const secret = secretFromFragment(location.hash);
+  if (!secret) {
+    status.set(
+      'error',
+      'This link lacks its secret part (after the #). Ask the sender for the whole link, or copy it again.',
+    );
+    return;
+  }
 
   let openSink: (file: FileDescription) => Promise<FileSink> = memorySink;
   let finished = false;
@@ -178,9 +191,16 @@ export function receivePage(room: string): void {
   void session.join(
     {
       createDataChannels: (pc) =>
-        openFilesChannel(pc, receiver, fail, (open) => {
-          if (!open && !finished && receiver.transferId) status.set('warn', 'Connection lost. Reconnecting…');
-        }),
+        openFilesChannel(
+          pc,
+          receiver,
+          fail,
+          (open) => {
+            if (!open && !finished && receiver.transferId)
+              status.set('warn', 'Connection lost. Reconnecting…');
+          },
+          { role: 'receiver', pairing: { room, secret }, onProven: (code) => safety.set(code) },
+        ),
     },
     (call) => {
       call.addEventListener('joined', () => {

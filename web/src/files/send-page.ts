@@ -6,12 +6,14 @@ import {
   FileSender,
   type FileSource,
   type FileTransferProtocolError,
+  newPairing,
   OfferTooLargeError,
   type SenderEvent,
 } from '../../../src/client/file-transfer/index.ts';
 import { RoomSession } from '../session.ts';
 import { formatBytes, h, icon, invitePanel, mount, randomRoom, setTitle, statusLine } from '../ui.ts';
 import { ProgressView } from './progress-view.ts';
+import { SafetyView } from './safety-view.ts';
 import { openFilesChannel } from './transport.ts';
 
 /** Reads a picked file for the sender, a MiB at a time (one disk read serves 16 chunks). */
@@ -157,10 +159,13 @@ function startSending(
     status.element.scrollIntoView({ block: 'nearest' });
     return;
   }
-  const room = randomRoom();
-  const url = `${location.origin}/receive/${room}`;
+  // The secret goes in the fragment, which browsers never send to the server (docs/file-transfer.md §9).
+  const pairing = newPairing(randomRoom());
+  const { room } = pairing;
+  const url = `${location.origin}/receive/${room}#${pairing.secret}`;
   picker.hidden = true;
   const progress = new ProgressView('Transfer');
+  const safety = new SafetyView('receiver');
   const session = new RoomSession(room);
   let finished = false;
   let receiverPresent = false;
@@ -169,8 +174,9 @@ function startSending(
     { class: 'panel' },
     h('h2', { class: 'panel-title' }, 'Share this link'),
     invitePanel(url, 'Receive link'),
+    h('p', { class: 'hint' }, 'In a terminal: ', h('code', {}, `dyad receive '${url}'`)),
   );
-  area.replaceChildren(invite, progress.element);
+  area.replaceChildren(invite, progress.element, safety.element);
 
   const render = () =>
     progress.update(
@@ -213,10 +219,16 @@ function startSending(
   void session.join(
     {
       createDataChannels: (pc) =>
-        openFilesChannel(pc, sender, fail, (open) => {
-          if (!open && !finished)
-            status.set('warn', 'Connection lost. Waiting for the receiver to come back…');
-        }),
+        openFilesChannel(
+          pc,
+          sender,
+          fail,
+          (open) => {
+            if (!open && !finished)
+              status.set('warn', 'Connection lost. Waiting for the receiver to come back…');
+          },
+          { role: 'sender', pairing, onProven: (code) => safety.set(code) },
+        ),
     },
     (call) => {
       call.addEventListener('joined', () => {

@@ -1,15 +1,20 @@
 /**
  * Binds the file-transfer protocol engines (src/client/file-transfer) to the call's `dyad-files` data
  * channel: negotiated with a fixed id on both sides, so it exists in every new peer connection without a
- * `datachannel` event, and a reconnect simply attaches the engine to the next one (which resumes).
+ * `datachannel` event, and a reconnect simply attaches the engine to the next one (which resumes). Each
+ * channel first carries the pairing proof (docs/file-transfer.md §9): the engine sees nothing, and sends
+ * nothing, until the other side proved it holds the link's secret for this very pair of certificates.
  */
 
-import type { ChunkFrame, ControlMessage } from '../../../src/client/file-transfer/index.ts';
 import {
-  decodeFrame,
   FILE_TRANSFER_CHANNEL_LABEL,
+  type FileTransferEndpoint,
   FileTransferProtocolError,
   type FileTransport,
+  type Pairing,
+  ProofGate,
+  type ProofRole,
+  safetyCodeOf,
 } from '../../../src/client/file-transfer/index.ts';
 
 export const FILES_CHANNEL_ID = 1;
@@ -18,11 +23,13 @@ export const LOW_WATER_BYTES = 256 * 1024;
 /** The most the sender lets queue in the channel: a few chunks, never more than a MiB. */
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-export interface ProtocolEndpoint {
-  attach(transport: FileTransport): void;
-  detach(): void;
-  handleMessage(message: ControlMessage): void;
-  handleChunk?(frame: ChunkFrame): void;
+export type ProtocolEndpoint = FileTransferEndpoint;
+
+export interface ProvenChannelOptions {
+  role: ProofRole;
+  pairing: Pairing;
+  /** Both sides proved the secret; the safety code of docs/safety-code.md, for the people to compare. */
+  onProven(safetyCode: string | undefined): void;
 }
 
 function channelTransport(channel: RTCDataChannel, pc: RTCPeerConnection): FileTransport {
@@ -52,32 +59,50 @@ function channelTransport(channel: RTCDataChannel, pc: RTCPeerConnection): FileT
   };
 }
 
-/** Creates the files channel on a new peer connection and wires it to `endpoint`. */
+/** Creates the files channel on a new peer connection and wires it, behind the proof, to `endpoint`. */
 export function openFilesChannel(
   pc: RTCPeerConnection,
   endpoint: ProtocolEndpoint,
   onProtocolError: (error: FileTransferProtocolError) => void,
   onOpenChange: (open: boolean) => void,
+  proof: ProvenChannelOptions,
 ): RTCDataChannel {
   const channel = pc.createDataChannel(FILE_TRANSFER_CHANNEL_LABEL, {
     negotiated: true,
     id: FILES_CHANNEL_ID,
   });
   channel.binaryType = 'arraybuffer';
+  const descriptions = () => ({
+    local: pc.currentLocalDescription?.sdp ?? pc.localDescription?.sdp ?? '',
+    remote: pc.currentRemoteDescription?.sdp ?? pc.remoteDescription?.sdp ?? '',
+  });
+  const proven: ProtocolEndpoint = {
+    attach(transport) {
+      const { local, remote } = descriptions();
+      proof.onProven(safetyCodeOf(local, remote));
+      endpoint.attach(transport);
+    },
+    detach: () => endpoint.detach(),
+    handleMessage: (message) => endpoint.handleMessage(message),
+    ...(endpoint.handleChunk && { handleChunk: (frame) => endpoint.handleChunk?.(frame) }),
+  };
+  // Created with the channel, so that a proof arriving before this side's `open` is kept, not lost.
+  const gate = new ProofGate(proof.role, proof.pairing.secret, proof.pairing.room, proven, (error) => {
+    onProtocolError(error);
+    channel.close();
+  });
   channel.addEventListener('open', () => {
-    endpoint.attach(channelTransport(channel, pc));
+    const { local, remote } = descriptions();
+    gate.open(channelTransport(channel, pc), local, remote);
     onOpenChange(true);
   });
   channel.addEventListener('close', () => {
-    endpoint.detach();
+    gate.close();
     onOpenChange(false);
   });
   channel.addEventListener('message', (event: MessageEvent<string | ArrayBuffer>) => {
     try {
-      const frame = decodeFrame(event.data);
-      if (frame.kind === 'control') endpoint.handleMessage(frame.message);
-      else if (endpoint.handleChunk) endpoint.handleChunk(frame.frame);
-      else throw new FileTransferProtocolError('unexpected_chunk', 'the sender received a chunk');
+      gate.receive(event.data);
     } catch (error) {
       if (error instanceof FileTransferProtocolError) onProtocolError(error);
       else throw error;
